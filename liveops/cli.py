@@ -1,0 +1,168 @@
+"""The `liveops` command. Signatures here are stable: scripts and checks call them.
+
+    liveops serve [--host H] [--port P]
+    liveops demo
+    liveops workspace create --name N [--owner EMAIL]          prints the slug
+    liveops session create --workspace SLUG --title T --platform P [--start ISO] [--end ISO]
+                                                               prints the new session's id
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CliError(Exception):
+    """A user mistake: printed as one line on stderr, exit code 2."""
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    import django
+
+    django.setup()
+
+
+def _parse_time(value: str | None, tz_name: str, flag: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise CliError(f"{flag}: “{value}” is not an ISO date-time (e.g. 2026-12-01T20:00+08:00)")\
+            from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(tz_name))
+    return parsed
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup()
+    import uvicorn
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not settings.DEBUG:
+        call_command("collectstatic", "--noinput", verbosity=0)
+    uvicorn.run("config.asgi:application", host=args.host, port=args.port,
+                workers=args.workers, log_level="info", proxy_headers=True)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup()
+    from liveops.core.demo import demo_setup
+
+    result = demo_setup()
+    print("LiveOps demo workspace is ready.")
+    print(f"  workspace: {result.workspace_name} ({result.workspace_slug})")
+    print(f"  sign in:   {result.email} / {result.password}")
+    print("  open:      http://127.0.0.1:8000/")
+    return 0
+
+
+def cmd_workspace_create(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.exceptions import ValidationError
+
+    from liveops.workspaces.models import User
+    from liveops.workspaces.services import workspace_create
+
+    owner = None
+    if args.owner:
+        owner = User.objects.filter(email=args.owner.lower()).first()
+        if owner is None:
+            raise CliError(f"--owner: no user with email {args.owner}")
+    try:
+        workspace = workspace_create(name=args.name, owner=owner, time_zone=args.time_zone,
+                                     currency=args.currency)
+    except ValidationError as exc:
+        raise CliError("; ".join(exc.messages)) from exc
+    print(workspace.slug)
+    return 0
+
+
+def cmd_session_create(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.exceptions import ValidationError
+
+    from liveops.planning.services import session_create
+    from liveops.workspaces.models import Platform
+    from liveops.workspaces.selectors import account_first_for_platform, workspace_get_by_slug
+    from liveops.workspaces.services import account_create
+
+    workspace = workspace_get_by_slug(slug=args.workspace)
+    if workspace is None:
+        raise CliError(f"--workspace: no workspace with slug “{args.workspace}”")
+    if args.platform not in Platform.values:
+        raise CliError(f"--platform: “{args.platform}” is not one of {', '.join(Platform.values)}")
+    start = _parse_time(args.start, workspace.time_zone, "--start")
+    end = _parse_time(args.end, workspace.time_zone, "--end")
+    try:
+        account = account_first_for_platform(workspace=workspace, platform=args.platform)
+        if account is None:
+            # Scripts name only the platform; the first use creates the workspace's account.
+            account = account_create(workspace=workspace, by=None, platform=args.platform,
+                                     name=Platform(args.platform).label)
+        session = session_create(workspace=workspace, by=None, account=account, title=args.title,
+                                 scheduled_start=start, scheduled_end=end,
+                                 status="planned" if start else "draft")
+    except ValidationError as exc:
+        raise CliError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))\
+            from exc
+    print(session.pk)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="liveops", description="LiveOps workbench")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the workbench (ASGI)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=cmd_serve)
+
+    demo = sub.add_parser("demo", help="create (idempotently) the demo workspace and login")
+    demo.set_defaults(handler=cmd_demo)
+
+    ws = sub.add_parser("workspace", help="workspaces").add_subparsers(dest="action", required=True)
+    ws_create = ws.add_parser("create", help="create a workspace; prints its slug")
+    ws_create.add_argument("--name", required=True)
+    ws_create.add_argument("--owner", help="email of an existing user who becomes owner")
+    ws_create.add_argument("--time-zone", default="Asia/Shanghai")
+    ws_create.add_argument("--currency", default="CNY")
+    ws_create.set_defaults(handler=cmd_workspace_create)
+
+    sess = sub.add_parser("session", help="live sessions").add_subparsers(dest="action",
+                                                                        required=True)
+    s_create = sess.add_parser("create", help="create a live session; prints its id")
+    s_create.add_argument("--workspace", required=True, help="workspace slug")
+    s_create.add_argument("--title", required=True)
+    s_create.add_argument("--platform", required=True)
+    s_create.add_argument("--start", help="ISO date-time; without offset: workspace time zone")
+    s_create.add_argument("--end", help="ISO date-time; without offset: workspace time zone")
+    s_create.set_defaults(handler=cmd_session_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except CliError as exc:
+        print(f"liveops: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

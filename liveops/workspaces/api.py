@@ -1,0 +1,43 @@
+"""API-key authentication and the workspace endpoints of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.security import HttpBearer
+
+from liveops.workspaces.models import ApiKey
+from liveops.workspaces.services import api_key_authenticate
+
+
+class ApiKeyAuth(HttpBearer):
+    """``Authorization: Bearer lo_…`` or ``X-API-Key: lo_…``; the key fixes the workspace."""
+
+    openapi_scheme = "bearer"
+
+    def __call__(self, request: HttpRequest) -> Any:
+        header = request.headers.get("X-API-Key")
+        if header:
+            return self.authenticate(request, header.strip())
+        return super().__call__(request)
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        return api_key_authenticate(token)
+
+
+router = Router(tags=["workspace"])
+
+
+class WorkspaceOut(Schema):
+    slug: str
+    name: str
+    time_zone: str
+    currency: str
+
+
+@router.get("/workspace", response=WorkspaceOut, summary="The API key's workspace")
+def workspace_detail(request: HttpRequest) -> Any:
+    key: ApiKey = request.auth  # type: ignore[attr-defined]
+    return key.workspace
