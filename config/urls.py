@@ -2,7 +2,7 @@ from django.contrib.auth.views import LogoutView
 from django.urls import include, path
 
 from config.api import api
-from liveops.core.views import healthz
+from liveops.shell.views import healthz
 from liveops.workspaces import views as ws_views
 
 urlpatterns = [
@@ -14,7 +14,7 @@ urlpatterns = [
     path("i18n/setlang/", ws_views.language_set, name="language_set"),
     path("workspaces/new/", ws_views.workspace_create, name="workspace_create"),
     path("invite/<str:token>/", ws_views.invite_accept, name="invite_accept"),
-    path("w/<slug:ws>/", include("liveops.core.urls")),
+    path("w/<slug:ws>/", include("liveops.shell.urls")),
     path("w/<slug:ws>/plan/", include("liveops.planning.urls")),
     path("w/<slug:ws>/settings/", include("liveops.workspaces.urls")),
     path("api/", api.urls),

@@ -1,10 +1,10 @@
 """The `liveops` command. Signatures here are stable: scripts and checks call them.
 
-    liveops serve [--host H] [--port P]
-    liveops demo
-    liveops workspace create --name N [--owner EMAIL]          prints the slug
-    liveops session create --workspace SLUG --title T --platform P [--start ISO] [--end ISO]
-                                                               prints the new session's id
+liveops serve [--host H] [--port P]
+liveops demo
+liveops workspace create --name N [--owner EMAIL]          prints the slug
+liveops session create --workspace SLUG --title T --platform P [--start ISO] [--end ISO]
+                                                           prints the new session's id
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ def _parse_time(value: str | None, tz_name: str, flag: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise CliError(f"{flag}: “{value}” is not an ISO date-time (e.g. 2026-12-01T20:00+08:00)")\
-            from exc
+        raise CliError(
+            f"{flag}: “{value}” is not an ISO date-time (e.g. 2026-12-01T20:00+08:00)"
+        ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(tz_name))
     return parsed
@@ -51,14 +52,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if not settings.DEBUG:
         call_command("collectstatic", "--noinput", verbosity=0)
-    uvicorn.run("config.asgi:application", host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=True)
+    uvicorn.run(
+        "config.asgi:application",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+    )
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     _setup()
-    from liveops.core.demo import demo_setup
+    from django.conf import settings
+
+    from liveops.demo import demo_setup
+
+    if not settings.DEBUG:
+        raise CliError("demo creates a published login; run it only with development settings")
 
     result = demo_setup()
     print("LiveOps demo workspace is ready.")
@@ -81,8 +93,9 @@ def cmd_workspace_create(args: argparse.Namespace) -> int:
         if owner is None:
             raise CliError(f"--owner: no user with email {args.owner}")
     try:
-        workspace = workspace_create(name=args.name, owner=owner, time_zone=args.time_zone,
-                                     currency=args.currency)
+        workspace = workspace_create(
+            name=args.name, owner=owner, time_zone=args.time_zone, currency=args.currency
+        )
     except ValidationError as exc:
         raise CliError("; ".join(exc.messages)) from exc
     print(workspace.slug)
@@ -109,14 +122,25 @@ def cmd_session_create(args: argparse.Namespace) -> int:
         account = account_first_for_platform(workspace=workspace, platform=args.platform)
         if account is None:
             # Scripts name only the platform; the first use creates the workspace's account.
-            account = account_create(workspace=workspace, by=None, platform=args.platform,
-                                     name=Platform(args.platform).label)
-        session = session_create(workspace=workspace, by=None, account=account, title=args.title,
-                                 scheduled_start=start, scheduled_end=end,
-                                 status="planned" if start else "draft")
+            account = account_create(
+                workspace=workspace,
+                by=None,
+                platform=args.platform,
+                name=str(Platform(args.platform).label),
+            )
+        session = session_create(
+            workspace=workspace,
+            by=None,
+            account=account,
+            title=args.title,
+            scheduled_start=start,
+            scheduled_end=end,
+            status="planned" if start else "draft",
+        )
     except ValidationError as exc:
-        raise CliError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))\
-            from exc
+        raise CliError(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        ) from exc
     print(session.pk)
     return 0
 
@@ -142,8 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     ws_create.add_argument("--currency", default="CNY")
     ws_create.set_defaults(handler=cmd_workspace_create)
 
-    sess = sub.add_parser("session", help="live sessions").add_subparsers(dest="action",
-                                                                        required=True)
+    sess = sub.add_parser("session", help="live sessions").add_subparsers(
+        dest="action", required=True
+    )
     s_create = sess.add_parser("create", help="create a live session; prints its id")
     s_create.add_argument("--workspace", required=True, help="workspace slug")
     s_create.add_argument("--title", required=True)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def attach_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -24,7 +29,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)  # type: ignore[arg-type]
 
 
-def datetime_field(label: str, required: bool = False) -> forms.DateTimeField:
+def datetime_field(label: StrOrPromise, required: bool = False) -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label,
         required=required,

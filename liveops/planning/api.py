@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from liveops.planning import selectors, services
@@ -66,11 +66,16 @@ def session_create(request: HttpRequest, payload: SessionIn) -> Any:
         raise HttpError(404, "No such platform account in this workspace.")
     try:
         session = services.session_create(
-            workspace=workspace, by=None, account=account, title=payload.title,
-            scheduled_start=payload.scheduled_start, scheduled_end=payload.scheduled_end,
+            workspace=workspace,
+            by=None,
+            account=account,
+            title=payload.title,
+            scheduled_start=payload.scheduled_start,
+            scheduled_end=payload.scheduled_end,
             status=payload.status,
         )
     except ValidationError as exc:
-        raise HttpError(400, "; ".join(f"{k}: {' '.join(v)}" for k, v in
-                                       exc.message_dict.items())) from exc
-    return 201, session
+        raise HttpError(
+            400, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        ) from exc
+    return Status(201, session)

@@ -7,13 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from liveops.core.forms import datetime_field
 from liveops.planning.models import SessionStatus
-from liveops.workspaces.models import Workspace
+from liveops.workspaces.models import PlatformAccount, Workspace
 from liveops.workspaces.selectors import account_list
 
 
 class SessionForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    account = forms.ModelChoiceField(label=_("Platform account"), queryset=None)
+    account: forms.ModelChoiceField[PlatformAccount] = forms.ModelChoiceField(
+        label=_("Platform account"), queryset=PlatformAccount.objects.none()
+    )
     status = forms.ChoiceField(label=_("Status"), choices=SessionStatus.choices)
     scheduled_start = datetime_field(_("Scheduled start"))
     scheduled_end = datetime_field(_("Scheduled end"))

@@ -14,7 +14,13 @@ from liveops.workspaces.models import PlatformAccount, User, Workspace
 from liveops.workspaces.services import audit_record
 
 SESSION_FIELDS = [
-    "account", "title", "scheduled_start", "scheduled_end", "actual_start", "actual_end", "status",
+    "account",
+    "title",
+    "scheduled_start",
+    "scheduled_end",
+    "actual_start",
+    "actual_end",
+    "status",
 ]
 
 
@@ -58,15 +64,30 @@ def session_create(
     status: str = SessionStatus.DRAFT,
 ) -> LiveSession:
     _validate(
-        workspace=workspace, account=account, title=title, scheduled_start=scheduled_start,
-        scheduled_end=scheduled_end, actual_start=None, actual_end=None, status=status,
+        workspace=workspace,
+        account=account,
+        title=title,
+        scheduled_start=scheduled_start,
+        scheduled_end=scheduled_end,
+        actual_start=None,
+        actual_end=None,
+        status=status,
     )
     session = LiveSession.objects.create(
-        workspace=workspace, account=account, title=title.strip(),
-        scheduled_start=scheduled_start, scheduled_end=scheduled_end, status=status,
+        workspace=workspace,
+        account=account,
+        title=title.strip(),
+        scheduled_start=scheduled_start,
+        scheduled_end=scheduled_end,
+        status=status,
     )
-    audit_record(workspace=workspace, actor=by, action="session.create", target=session,
-                 after=snapshot(session, SESSION_FIELDS))
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="session.create",
+        target=session,
+        after=snapshot(session, SESSION_FIELDS),
+    )
     return session
 
 
@@ -84,9 +105,14 @@ def session_update(
     status: str,
 ) -> LiveSession:
     _validate(
-        workspace=session.workspace, account=account, title=title,
-        scheduled_start=scheduled_start, scheduled_end=scheduled_end, actual_start=actual_start,
-        actual_end=actual_end, status=status,
+        workspace=session.workspace,
+        account=account,
+        title=title,
+        scheduled_start=scheduled_start,
+        scheduled_end=scheduled_end,
+        actual_start=actual_start,
+        actual_end=actual_end,
+        status=status,
     )
     before = snapshot(session, SESSION_FIELDS)
     session.account = account
@@ -97,6 +123,12 @@ def session_update(
     session.save()
     b, a = changed(before, snapshot(session, SESSION_FIELDS))
     if a:
-        audit_record(workspace=session.workspace, actor=by, action="session.update",
-                     target=session, before=b, after=a)
+        audit_record(
+            workspace=session.workspace,
+            actor=by,
+            action="session.update",
+            target=session,
+            before=b,
+            after=a,
+        )
     return session

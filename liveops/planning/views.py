@@ -31,8 +31,9 @@ def session_create(request: WorkspaceRequest) -> HttpResponse:
     form = SessionForm(request.POST or None, workspace=request.workspace, creating=True)
     if request.method == "POST" and form.is_valid():
         try:
-            session = services.session_create(workspace=request.workspace, by=request.user,
-                                              **form.cleaned_data)
+            session = services.session_create(
+                workspace=request.workspace, by=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             attach_service_errors(form, exc)
         else:
@@ -47,12 +48,17 @@ def session_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     if session is None:
         raise Http404
     initial = {
-        "title": session.title, "account": session.account, "status": session.status,
-        "scheduled_start": session.scheduled_start, "scheduled_end": session.scheduled_end,
-        "actual_start": session.actual_start, "actual_end": session.actual_end,
+        "title": session.title,
+        "account": session.account,
+        "status": session.status,
+        "scheduled_start": session.scheduled_start,
+        "scheduled_end": session.scheduled_end,
+        "actual_start": session.actual_start,
+        "actual_end": session.actual_end,
     }
-    form = SessionForm(request.POST or None, initial=initial, workspace=request.workspace,
-                       creating=False)
+    form = SessionForm(
+        request.POST or None, initial=initial, workspace=request.workspace, creating=False
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.session_update(session=session, by=request.user, **form.cleaned_data)

@@ -29,7 +29,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class WorkspaceRequest(HttpRequest):
     """An HttpRequest inside a workspace (for type checkers)."""
 
-    user: User  # type: ignore[assignment]
+    user: User
     workspace: Workspace
     membership: Membership
     active_module: str
@@ -43,9 +43,7 @@ def can(membership: Membership, module: str, action: roles.Action) -> bool:
     return roles.allows(membership.role, module, action)
 
 
-def workspace_view(
-    module: str, action: roles.Action | None = None
-) -> Callable[[_View], _View]:
+def workspace_view(module: str, action: roles.Action | None = None) -> Callable[[_View], _View]:
     """Guard a view of ``module``. ``action`` defaults to view for safe methods, else change."""
     roles.Module(module)  # fail at import time on a typo
 
@@ -54,7 +52,7 @@ def workspace_view(
         def wrapper(request: HttpRequest, ws: str, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            membership = membership_get(user=cast(User, request.user), slug=ws)
+            membership = membership_get(user=request.user, slug=ws)
             if membership is None:
                 raise Http404("No such workspace")
             needed = action or ("view" if request.method in SAFE_METHODS else "change")

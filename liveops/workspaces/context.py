@@ -13,12 +13,12 @@ from liveops.workspaces.selectors import membership_list_for_user
 # Navigation by duty: (module, url name, label).
 NAV: list[tuple[str, str, Any]] = [
     (roles.Module.PLAN, "planning:session_list", _("Plan")),
-    (roles.Module.PROMOTE, "core:module_promote", _("Promote")),
-    (roles.Module.LIVE, "core:module_live", _("Live")),
-    (roles.Module.ANALYZE, "core:module_analyze", _("Analyze")),
-    (roles.Module.REPORTS, "core:module_reports", _("Reports")),
-    (roles.Module.AUDIENCE, "core:module_audience", _("Audience")),
-    (roles.Module.PROJECTS, "core:module_projects", _("Projects")),
+    (roles.Module.PROMOTE, "shell:module_promote", _("Promote")),
+    (roles.Module.LIVE, "shell:module_live", _("Live")),
+    (roles.Module.ANALYZE, "shell:module_analyze", _("Analyze")),
+    (roles.Module.REPORTS, "shell:module_reports", _("Reports")),
+    (roles.Module.AUDIENCE, "shell:module_audience", _("Audience")),
+    (roles.Module.PROJECTS, "shell:module_projects", _("Projects")),
     (roles.Module.SETTINGS, "workspaces:settings", _("Settings")),
 ]
 

@@ -13,8 +13,16 @@ from liveops.workspaces.roles import Role
 
 TIME_ZONES = sorted(zoneinfo.available_timezones())
 COMMON_TIME_ZONES = [
-    "Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "UTC",
-    "Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles",
+    "Asia/Shanghai",
+    "Asia/Hong_Kong",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "UTC",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
 ]
 
 
@@ -22,22 +30,26 @@ def time_zone_field(label: Any = None) -> forms.ChoiceField:
     choices = [(tz, tz) for tz in COMMON_TIME_ZONES] + [
         (tz, tz) for tz in TIME_ZONES if tz not in COMMON_TIME_ZONES
     ]
-    return forms.ChoiceField(label=label or _("Time zone"), choices=choices,
-                             initial="Asia/Shanghai")
+    return forms.ChoiceField(
+        label=label or _("Time zone"), choices=choices, initial="Asia/Shanghai"
+    )
 
 
 class LoginForm(AuthenticationForm):
     username = forms.EmailField(
-        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True,
-                                                         "autocomplete": "email"})
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
 
 class SignupForm(forms.Form):
     email = forms.EmailField(label=_("Email"))
     display_name = forms.CharField(label=_("Display name"), max_length=80)
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput,
-                               help_text=_("At least 8 characters, not only digits."))
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput,
+        help_text=_("At least 8 characters, not only digits."),
+    )
 
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
@@ -52,8 +64,9 @@ class ProfileForm(forms.Form):
 
 
 class WorkspaceForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120,
-                           help_text=_("A brand or an MCN account group."))
+    name = forms.CharField(
+        label=_("Name"), max_length=120, help_text=_("A brand or an MCN account group.")
+    )
     time_zone = time_zone_field()
     currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
 
@@ -75,5 +88,8 @@ class AccountForm(forms.Form):
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=80,
-                           help_text=_("What will use this key, e.g. “OBS chat relay”."))
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=80,
+        help_text=_("What will use this key, e.g. “OBS chat relay”."),
+    )

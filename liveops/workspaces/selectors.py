@@ -16,8 +16,8 @@ from liveops.workspaces.models import (
 
 
 def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("workspace").order_by(
-        "workspace__name"
+    return (
+        Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
     )
 
 

@@ -61,8 +61,10 @@ def validate_time_zone(name: str, field: str = "time_zone") -> None:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError(
-            {field: _("Unknown time zone “%(tz)s”. Use an IANA name such as Asia/Shanghai.")
-             % {"tz": name}}
+            {
+                field: _("Unknown time zone “%(tz)s”. Use an IANA name such as Asia/Shanghai.")
+                % {"tz": name}
+            }
         ) from exc
 
 
@@ -79,8 +81,11 @@ def user_create(
         raise ValidationError({"email": _("An account with this email already exists.")})
     validate_time_zone(time_zone)
     return User.objects.create_user(
-        email, password, display_name=display_name.strip() or email.split("@")[0],
-        language=language, time_zone=time_zone,
+        email,
+        password,
+        display_name=display_name.strip() or email.split("@")[0],
+        language=language,
+        time_zone=time_zone,
     )
 
 
@@ -130,7 +135,10 @@ def workspace_create(
         slug=slug or _unique_slug(name), name=name, time_zone=time_zone, currency=currency.upper()
     )
     audit_record(
-        workspace=workspace, actor=owner, action="workspace.create", target=workspace,
+        workspace=workspace,
+        actor=owner,
+        action="workspace.create",
+        target=workspace,
         after=snapshot(workspace, WORKSPACE_FIELDS),
     )
     if owner is not None:
@@ -150,8 +158,14 @@ def workspace_update(
     workspace.save()
     b, a = changed(before, snapshot(workspace, WORKSPACE_FIELDS))
     if a:
-        audit_record(workspace=workspace, actor=by, action="workspace.update", target=workspace,
-                     before=b, after=a)
+        audit_record(
+            workspace=workspace,
+            actor=by,
+            action="workspace.update",
+            target=workspace,
+            before=b,
+            after=a,
+        )
     return workspace
 
 
@@ -160,8 +174,13 @@ def membership_add(*, workspace: Workspace, user: User, role: str, by: User | No
         workspace=workspace, user=user, defaults={"role": role}
     )
     if created:
-        audit_record(workspace=workspace, actor=by, action="member.add", target=membership,
-                     after={"user": user.email, "role": role})
+        audit_record(
+            workspace=workspace,
+            actor=by,
+            action="member.add",
+            target=membership,
+            after={"user": user.email, "role": role},
+        )
     return membership
 
 
@@ -183,16 +202,27 @@ def membership_set_role(*, membership: Membership, role: str, by: User) -> Membe
     if before != role:
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
-        audit_record(workspace=membership.workspace, actor=by, action="member.role",
-                     target=membership, before={"role": before}, after={"role": role})
+        audit_record(
+            workspace=membership.workspace,
+            actor=by,
+            action="member.role",
+            target=membership,
+            before={"role": before},
+            after={"role": role},
+        )
     return membership
 
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, by: User) -> None:
     _ensure_another_owner(membership)
-    audit_record(workspace=membership.workspace, actor=by, action="member.remove",
-                 target=membership, before={"user": membership.user.email, "role": membership.role})
+    audit_record(
+        workspace=membership.workspace,
+        actor=by,
+        action="member.remove",
+        target=membership,
+        before={"user": membership.user.email, "role": membership.role},
+    )
     membership.delete()
 
 
@@ -204,11 +234,19 @@ def invite_create(
         raise ValidationError({"role": _("Unknown role.")})
     token = new_token("inv", 24)
     invite = Invite.objects.create(
-        workspace=workspace, role=role, token_hash=token_hash(token), created_by=by,
+        workspace=workspace,
+        role=role,
+        token_hash=token_hash(token),
+        created_by=by,
         expires_at=timezone.now() + (ttl or settings.LIVEOPS_INVITE_TTL),
     )
-    audit_record(workspace=workspace, actor=by, action="invite.create", target=invite,
-                 after={"role": role, "expires_at": invite.expires_at.isoformat()})
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="invite.create",
+        target=invite,
+        after={"role": role, "expires_at": invite.expires_at.isoformat()},
+    )
     return invite, token
 
 
@@ -232,7 +270,7 @@ def invite_check(token: str) -> Invite:
 
 @transaction.atomic
 def invite_accept(*, token: str, user: User) -> Membership:
-    """Use an invite once: the user joins with the invite's role (an existing member keeps theirs)."""
+    """Use an invite once: the user joins with its role (an existing member keeps theirs)."""
     invite = invite_check(token)
     # Lock the row so two browsers cannot both use a single-use link.
     locked = Invite.objects.select_for_update().get(pk=invite.pk)
@@ -242,8 +280,13 @@ def invite_accept(*, token: str, user: User) -> Membership:
     locked.used_by = user
     locked.save(update_fields=["used_at", "used_by", "updated_at"])
     membership = membership_add(workspace=locked.workspace, user=user, role=locked.role, by=user)
-    audit_record(workspace=locked.workspace, actor=user, action="invite.accept", target=locked,
-                 after={"user": user.email, "role": membership.role})
+    audit_record(
+        workspace=locked.workspace,
+        actor=user,
+        action="invite.accept",
+        target=locked,
+        after={"user": user.email, "role": membership.role},
+    )
     return membership
 
 
@@ -285,18 +328,33 @@ def account_create(
     if PlatformAccount.objects.filter(workspace=workspace, platform=platform, name=name).exists():
         raise ValidationError({"name": _("This workspace already has an account with this name.")})
     account = PlatformAccount.objects.create(
-        workspace=workspace, platform=platform, name=name.strip(), external_id=external_id.strip(),
-        time_zone=tz, currency=cur,
+        workspace=workspace,
+        platform=platform,
+        name=name.strip(),
+        external_id=external_id.strip(),
+        time_zone=tz,
+        currency=cur,
     )
-    audit_record(workspace=workspace, actor=by, action="account.create", target=account,
-                 after=snapshot(account, ACCOUNT_FIELDS))
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="account.create",
+        target=account,
+        after=snapshot(account, ACCOUNT_FIELDS),
+    )
     return account
 
 
 @transaction.atomic
 def account_update(
-    *, account: PlatformAccount, by: User, platform: str, name: str, external_id: str,
-    time_zone: str, currency: str,
+    *,
+    account: PlatformAccount,
+    by: User,
+    platform: str,
+    name: str,
+    external_id: str,
+    time_zone: str,
+    currency: str,
 ) -> PlatformAccount:
     _clean_account(platform, name, time_zone, currency.upper())
     clash = PlatformAccount.objects.filter(
@@ -310,8 +368,14 @@ def account_update(
     account.save()
     b, a = changed(before, snapshot(account, ACCOUNT_FIELDS))
     if a:
-        audit_record(workspace=account.workspace, actor=by, action="account.update",
-                     target=account, before=b, after=a)
+        audit_record(
+            workspace=account.workspace,
+            actor=by,
+            action="account.update",
+            target=account,
+            before=b,
+            after=a,
+        )
     return account
 
 
@@ -321,11 +385,19 @@ def api_key_create(*, workspace: Workspace, name: str, by: User | None) -> tuple
         raise ValidationError({"name": _("Give the key a name, e.g. the tool that will use it.")})
     secret = new_token("lo", 32)
     key = ApiKey.objects.create(
-        workspace=workspace, name=name.strip(), prefix=secret[:10], key_hash=token_hash(secret),
+        workspace=workspace,
+        name=name.strip(),
+        prefix=secret[:10],
+        key_hash=token_hash(secret),
         created_by=by,
     )
-    audit_record(workspace=workspace, actor=by, action="apikey.create", target=key,
-                 after={"name": key.name, "prefix": key.prefix})
+    audit_record(
+        workspace=workspace,
+        actor=by,
+        action="apikey.create",
+        target=key,
+        after={"name": key.name, "prefix": key.prefix},
+    )
     return key, secret
 
 
@@ -333,8 +405,14 @@ def api_key_revoke(*, api_key: ApiKey, by: User) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at", "updated_at"])
-        audit_record(workspace=api_key.workspace, actor=by, action="apikey.revoke",
-                     target=api_key, before={"active": True}, after={"active": False})
+        audit_record(
+            workspace=api_key.workspace,
+            actor=by,
+            action="apikey.revoke",
+            target=api_key,
+            before={"active": True},
+            after={"active": False},
+        )
     return api_key
 
 

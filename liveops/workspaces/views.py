@@ -41,8 +41,9 @@ class SignInView(LoginView):
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return fallback
 
@@ -57,11 +58,14 @@ def language_set(request: HttpRequest) -> HttpResponse:
     if language not in dict(settings.LANGUAGES):
         return response
     if request.user.is_authenticated:
-        services.user_set_language(user=cast(User, request.user), language=language)
+        services.user_set_language(user=request.user, language=language)
     response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
-        secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite="Lax",
     )
     return response
 
@@ -78,9 +82,14 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
-    form = ProfileForm(request.POST or None, initial={
-        "display_name": user.display_name, "language": user.language, "time_zone": user.time_zone,
-    })
+    form = ProfileForm(
+        request.POST or None,
+        initial={
+            "display_name": user.display_name,
+            "language": user.language,
+            "time_zone": user.time_zone,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         services.user_update_profile(user=user, **form.cleaned_data)
         messages.success(request, _("Profile saved."))
@@ -93,8 +102,9 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
     form = WorkspaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            workspace = services.workspace_create(owner=cast(User, request.user),
-                                                  **form.cleaned_data)
+            workspace = services.workspace_create(
+                owner=cast(User, request.user), **form.cleaned_data
+            )
         except ValidationError as exc:
             attach_service_errors(form, exc)
         else:
@@ -108,15 +118,17 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invite = services.invite_check(token)
     except services.InviteInvalid as exc:
-        return render(request, "workspaces/invite_invalid.html", {"reason": exc.messages[0]},
-                      status=410)
+        return render(
+            request, "workspaces/invite_invalid.html", {"reason": exc.messages[0]}, status=410
+        )
     signup = SignupForm(request.POST or None) if not request.user.is_authenticated else None
     if request.method == "POST":
-        user: User | None = cast(User, request.user) if request.user.is_authenticated else None
+        user: User | None = request.user if request.user.is_authenticated else None
         if user is None and signup is not None and signup.is_valid():
             try:
                 user = services.user_create(
-                    email=signup.cleaned_data["email"], password=signup.cleaned_data["password"],
+                    email=signup.cleaned_data["email"],
+                    password=signup.cleaned_data["password"],
                     display_name=signup.cleaned_data["display_name"],
                     language=getattr(request, "LANGUAGE_CODE", "zh-hans"),
                 )
@@ -129,23 +141,35 @@ def invite_accept(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 membership = services.invite_accept(token=token, user=user)
             except services.InviteInvalid as exc:
-                return render(request, "workspaces/invite_invalid.html",
-                              {"reason": exc.messages[0]}, status=410)
-            messages.success(request, _("You joined “%(name)s”.") % {
-                "name": membership.workspace.name})
+                return render(
+                    request,
+                    "workspaces/invite_invalid.html",
+                    {"reason": exc.messages[0]},
+                    status=410,
+                )
+            messages.success(
+                request, _("You joined “%(name)s”.") % {"name": membership.workspace.name}
+            )
             return redirect("planning:session_list", ws=membership.workspace.slug)
-    return render(request, "workspaces/invite_accept.html",
-                  {"invite": invite, "signup": signup, "token": token})
+    return render(
+        request,
+        "workspaces/invite_accept.html",
+        {"invite": invite, "signup": signup, "token": token},
+    )
 
 
 @workspace_view("members")
 def settings_members(request: WorkspaceRequest) -> HttpResponse:
-    return render(request, "workspaces/settings_members.html", {
-        "members": selectors.member_list(workspace=request.workspace),
-        "invites": selectors.invite_list_open(workspace=request.workspace),
-        "invite_form": InviteForm(),
-        "role_form": RoleForm(),
-    })
+    return render(
+        request,
+        "workspaces/settings_members.html",
+        {
+            "members": selectors.member_list(workspace=request.workspace),
+            "invites": selectors.invite_list_open(workspace=request.workspace),
+            "invite_form": InviteForm(),
+            "role_form": RoleForm(),
+        },
+    )
 
 
 @workspace_view("members", action="change")
@@ -157,8 +181,9 @@ def member_role(request: WorkspaceRequest, pk: int) -> HttpResponse:
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.membership_set_role(membership=membership, role=form.cleaned_data["role"],
-                                         by=request.user)
+            services.membership_set_role(
+                membership=membership, role=form.cleaned_data["role"], by=request.user
+            )
             messages.success(request, _("Role updated."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
@@ -183,8 +208,9 @@ def member_remove(request: WorkspaceRequest, pk: int) -> HttpResponse:
 def invite_create(request: WorkspaceRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        invite, token = services.invite_create(workspace=request.workspace,
-                                               role=form.cleaned_data["role"], by=request.user)
+        invite, token = services.invite_create(
+            workspace=request.workspace, role=form.cleaned_data["role"], by=request.user
+        )
         link = request.build_absolute_uri(reverse("invite_accept", kwargs={"token": token}))
         return render(request, "workspaces/invite_created.html", {"invite": invite, "link": link})
     return render(request, "workspaces/invite_form.html", {"form": form})
@@ -204,8 +230,10 @@ def invite_revoke(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @workspace_view("settings")
 def settings_workspace(request: WorkspaceRequest) -> HttpResponse:
     ws = request.workspace
-    form = WorkspaceForm(request.POST or None, initial={
-        "name": ws.name, "time_zone": ws.time_zone, "currency": ws.currency})
+    form = WorkspaceForm(
+        request.POST or None,
+        initial={"name": ws.name, "time_zone": ws.time_zone, "currency": ws.currency},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.workspace_update(workspace=ws, by=request.user, **form.cleaned_data)
@@ -219,18 +247,24 @@ def settings_workspace(request: WorkspaceRequest) -> HttpResponse:
 
 @workspace_view("settings")
 def account_list(request: WorkspaceRequest) -> HttpResponse:
-    return render(request, "workspaces/account_list.html",
-                  {"accounts": selectors.account_list(workspace=request.workspace)})
+    return render(
+        request,
+        "workspaces/account_list.html",
+        {"accounts": selectors.account_list(workspace=request.workspace)},
+    )
 
 
 @workspace_view("settings", action="change")
 def account_create(request: WorkspaceRequest) -> HttpResponse:
-    form = AccountForm(request.POST or None, initial={
-        "time_zone": request.workspace.time_zone, "currency": request.workspace.currency})
+    form = AccountForm(
+        request.POST or None,
+        initial={"time_zone": request.workspace.time_zone, "currency": request.workspace.currency},
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.account_create(workspace=request.workspace, by=request.user,
-                                    **form.cleaned_data)
+            services.account_create(
+                workspace=request.workspace, by=request.user, **form.cleaned_data
+            )
         except ValidationError as exc:
             attach_service_errors(form, exc)
         else:
@@ -244,9 +278,16 @@ def account_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     account = selectors.account_get(workspace=request.workspace, pk=pk)
     if account is None:
         raise Http404
-    form = AccountForm(request.POST or None, initial={
-        "platform": account.platform, "name": account.name, "external_id": account.external_id,
-        "time_zone": account.time_zone, "currency": account.currency})
+    form = AccountForm(
+        request.POST or None,
+        initial={
+            "platform": account.platform,
+            "name": account.name,
+            "external_id": account.external_id,
+            "time_zone": account.time_zone,
+            "currency": account.currency,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.account_update(account=account, by=request.user, **form.cleaned_data)
@@ -260,8 +301,11 @@ def account_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
 
 @workspace_view("settings")
 def api_key_list(request: WorkspaceRequest) -> HttpResponse:
-    return render(request, "workspaces/api_key_list.html", {
-        "keys": selectors.api_key_list(workspace=request.workspace), "form": ApiKeyForm()})
+    return render(
+        request,
+        "workspaces/api_key_list.html",
+        {"keys": selectors.api_key_list(workspace=request.workspace), "form": ApiKeyForm()},
+    )
 
 
 @workspace_view("settings", action="change")
@@ -269,14 +313,19 @@ def api_key_list(request: WorkspaceRequest) -> HttpResponse:
 def api_key_create(request: WorkspaceRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if form.is_valid():
-        key, secret = services.api_key_create(workspace=request.workspace,
-                                              name=form.cleaned_data["name"], by=request.user)
-        response = render(request, "workspaces/api_key_created.html",
-                          {"key": key, "secret": secret})
+        key, secret = services.api_key_create(
+            workspace=request.workspace, name=form.cleaned_data["name"], by=request.user
+        )
+        response = render(
+            request, "workspaces/api_key_created.html", {"key": key, "secret": secret}
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
-    return render(request, "workspaces/api_key_list.html", {
-        "keys": selectors.api_key_list(workspace=request.workspace), "form": form})
+    return render(
+        request,
+        "workspaces/api_key_list.html",
+        {"keys": selectors.api_key_list(workspace=request.workspace), "form": form},
+    )
 
 
 @workspace_view("settings", action="change")
@@ -292,5 +341,8 @@ def api_key_revoke(request: WorkspaceRequest, pk: int) -> HttpResponse:
 
 @workspace_view("audit")
 def audit_log(request: WorkspaceRequest) -> HttpResponse:
-    return render(request, "workspaces/audit_log.html",
-                  {"entries": selectors.audit_list(workspace=request.workspace)})
+    return render(
+        request,
+        "workspaces/audit_log.html",
+        {"entries": selectors.audit_list(workspace=request.workspace)},
+    )

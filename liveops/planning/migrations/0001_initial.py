@@ -5,32 +5,81 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('workspaces', '0001_initial'),
+        ("workspaces", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LiveSession',
+            name="LiveSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('scheduled_start', models.DateTimeField(blank=True, null=True, verbose_name='scheduled start')),
-                ('scheduled_end', models.DateTimeField(blank=True, null=True, verbose_name='scheduled end')),
-                ('actual_start', models.DateTimeField(blank=True, null=True, verbose_name='actual start')),
-                ('actual_end', models.DateTimeField(blank=True, null=True, verbose_name='actual end')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('planned', 'Planned'), ('live', 'Live'), ('ended', 'Ended')], default='draft', max_length=12, verbose_name='status')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='live_sessions', to='workspaces.platformaccount', verbose_name='platform account')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='live_sessions', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                (
+                    "scheduled_start",
+                    models.DateTimeField(blank=True, null=True, verbose_name="scheduled start"),
+                ),
+                (
+                    "scheduled_end",
+                    models.DateTimeField(blank=True, null=True, verbose_name="scheduled end"),
+                ),
+                (
+                    "actual_start",
+                    models.DateTimeField(blank=True, null=True, verbose_name="actual start"),
+                ),
+                (
+                    "actual_end",
+                    models.DateTimeField(blank=True, null=True, verbose_name="actual end"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("planned", "Planned"),
+                            ("live", "Live"),
+                            ("ended", "Ended"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="live_sessions",
+                        to="workspaces.platformaccount",
+                        verbose_name="platform account",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="live_sessions",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-scheduled_start', '-id'],
-                'indexes': [models.Index(fields=['workspace', 'scheduled_start'], name='planning_li_workspa_4400a3_idx')],
+                "ordering": ["-scheduled_start", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["workspace", "scheduled_start"],
+                        name="planning_li_workspa_4400a3_idx",
+                    )
+                ],
             },
         ),
     ]

@@ -11,18 +11,36 @@ from liveops.workspaces.access import WorkspaceRequest, workspace_view
 
 # module -> (title, what it will do). Shown instead of invented figures.
 UPCOMING = {
-    "promote": (_("Promote"), _("Channels, campaigns and posts, tracking links and passphrases, "
-                                "channel results and attribution.")),
-    "live": (_("Live"), _("Checklists, the live console with real-time figures, cues, "
-                          "lucky draws and polls.")),
-    "analyze": (_("Analyze"), _("Session metrics from the event store: online curve, retention, "
-                                "interaction, funnel, segments and findings.")),
-    "reports": (_("Reports"), _("The post-live review (复盘) and periodic reports as web page, "
-                                "PDF and Excel.")),
-    "audience": (_("Audience"), _("Viewer profiles and segments, question inbox, feedback "
-                                  "tickets, surveys and FAQ.")),
-    "projects": (_("Projects"), _("Tasks from templates and findings, risks, progress, comments "
-                                  "and mentions.")),
+    "promote": (
+        _("Promote"),
+        _(
+            "Channels, campaigns and posts, tracking links and passphrases, "
+            "channel results and attribution."
+        ),
+    ),
+    "live": (
+        _("Live"),
+        _("Checklists, the live console with real-time figures, cues, lucky draws and polls."),
+    ),
+    "analyze": (
+        _("Analyze"),
+        _(
+            "Session metrics from the event store: online curve, retention, "
+            "interaction, funnel, segments and findings."
+        ),
+    ),
+    "reports": (
+        _("Reports"),
+        _("The post-live review (复盘) and periodic reports as web page, PDF and Excel."),
+    ),
+    "audience": (
+        _("Audience"),
+        _("Viewer profiles and segments, question inbox, feedback tickets, surveys and FAQ."),
+    ),
+    "projects": (
+        _("Projects"),
+        _("Tasks from templates and findings, risks, progress, comments and mentions."),
+    ),
 }
 
 
@@ -30,10 +48,12 @@ def _upcoming(module: str):  # type: ignore[no-untyped-def]
     @workspace_view(module)
     def view(request: WorkspaceRequest) -> HttpResponse:
         title, description = UPCOMING[module]
-        return render(request, "core/upcoming.html",
-                      {"module": module, "title": title, "description": description})
+        return render(
+            request,
+            "shell/upcoming.html",
+            {"module": module, "title": title, "description": description},
+        )
 
-    view.__name__ = f"module_{module}"
     return view
 
 

@@ -24,7 +24,8 @@ from liveops.workspaces.services import (
 
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "demo@liveops.local"
-DEMO_PASSWORD = "liveops-demo-2026"
+# A published login for local evaluation only; `liveops demo` refuses production settings.
+DEMO_PASSWORD = "liveops-demo-2026"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,13 @@ def demo_setup() -> DemoResult:
         ]
         for platform, title, days, status in plan:
             start = datetime.combine(today + timedelta(days=days), time(20, 0), tzinfo=tz)
-            session_create(workspace=workspace, by=user, account=accounts[platform], title=title,
-                           scheduled_start=start, scheduled_end=start + timedelta(hours=2),
-                           status=status)
+            session_create(
+                workspace=workspace,
+                by=user,
+                account=accounts[platform],
+                title=title,
+                scheduled_start=start,
+                scheduled_end=start + timedelta(hours=2),
+                status=status,
+            )
     return DemoResult(workspace.slug, workspace.name, DEMO_EMAIL, DEMO_PASSWORD)

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from liveops.core import views
+from liveops.shell import views
 
-app_name = "core"
+app_name = "shell"
 
 # Mounted under /w/<ws>/.
 urlpatterns = [
