@@ -50,6 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
+    call_command("check", deploy=not settings.DEBUG, fail_level="ERROR")
     if not settings.DEBUG:
         call_command("collectstatic", "--noinput", verbosity=0)
     uvicorn.run(

@@ -1,0 +1,96 @@
+"""Planning pages: list, create, edit — in the workspace time zone, with stable query counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from liveops.planning.models import LiveSession
+from tests.factories import AccountFactory, MembershipFactory, SessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_session_reads_times_in_workspace_time_zone(login: Callable[..., Client]) -> None:
+    membership = MembershipFactory(workspace__time_zone="Asia/Shanghai")
+    ws = membership.workspace
+    account = AccountFactory(workspace=ws)
+    response = login(membership.user).post(
+        reverse("planning:session_create", kwargs={"ws": ws.slug}),
+        {
+            "title": "晚8点专场",
+            "account": account.pk,
+            "status": "planned",
+            "scheduled_start": "2026-12-01T20:00",
+            "scheduled_end": "2026-12-01T22:00",
+        },
+    )
+    assert response.status_code == 302
+    session = LiveSession.objects.get()
+    assert session.scheduled_start == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def test_create_session_shows_field_error_and_saves_nothing(login: Callable[..., Client]) -> None:
+    membership = MembershipFactory()
+    ws = membership.workspace
+    account = AccountFactory(workspace=ws)
+    response = login(membership.user).post(
+        reverse("planning:session_create", kwargs={"ws": ws.slug}),
+        {
+            "title": "x",
+            "account": account.pk,
+            "status": "draft",
+            "scheduled_start": "2026-12-01T20:00",
+            "scheduled_end": "2026-12-01T19:00",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["scheduled_end"]
+    assert not LiveSession.objects.exists()
+
+
+def test_account_choices_are_only_this_workspaces(login: Callable[..., Client]) -> None:
+    membership = MembershipFactory()
+    mine = AccountFactory(workspace=membership.workspace)
+    foreign = AccountFactory()
+    response = login(membership.user).post(
+        reverse("planning:session_create", kwargs={"ws": membership.workspace.slug}),
+        {"title": "x", "account": foreign.pk, "status": "draft"},
+    )
+    assert "account" in response.context["form"].errors
+    choices = [c for c, _ in response.context["form"].fields["account"].choices if c]
+    assert [int(str(c)) for c in choices] == [mine.pk]
+
+
+def test_session_list_query_count_is_constant(login: Callable[..., Client]) -> None:
+    membership = MembershipFactory()
+    ws = membership.workspace
+    client = login(membership.user)
+    url = reverse("planning:session_list", kwargs={"ws": ws.slug})
+    SessionFactory.create_batch(2, workspace=ws)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    SessionFactory.create_batch(25, workspace=ws)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(few) == len(many)
+    assert response.content.decode().count("status-planned") == 27
+
+
+def test_status_filter(login: Callable[..., Client]) -> None:
+    membership = MembershipFactory()
+    ws = membership.workspace
+    SessionFactory(workspace=ws, status="planned", title="计划中的")
+    SessionFactory(workspace=ws, status="ended", title="已结束的")
+    html = (
+        login(membership.user)
+        .get(reverse("planning:session_list", kwargs={"ws": ws.slug}) + "?status=ended")
+        .content.decode()
+    )
+    assert "已结束的" in html and "计划中的" not in html

@@ -1,0 +1,103 @@
+"""The `liveops` command: stable signatures, printed results, clear errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from liveops.cli import main
+from liveops.planning.models import LiveSession
+from liveops.workspaces.models import PlatformAccount, User, Workspace
+
+pytestmark = pytest.mark.django_db
+
+
+def test_workspace_create_prints_slug(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["workspace", "create", "--name", "Acme Beauty"]) == 0
+    slug = capsys.readouterr().out.strip()
+    assert Workspace.objects.get(slug=slug).name == "Acme Beauty"
+
+
+def test_session_create_prints_id_and_reuses_the_platform_account(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    main(["workspace", "create", "--name", "CLI WS", "--time-zone", "Asia/Shanghai"])
+    slug = capsys.readouterr().out.strip()
+    args = [
+        "session",
+        "create",
+        "--workspace",
+        slug,
+        "--title",
+        "抖音晚场",
+        "--platform",
+        "douyin",
+        "--start",
+        "2026-12-01T20:00",
+        "--end",
+        "2026-12-01T22:00+08:00",
+    ]
+    assert main(args) == 0
+    first = LiveSession.objects.get(pk=int(capsys.readouterr().out.strip()))
+    assert first.scheduled_start == datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert first.status == "planned" and first.account.platform == "douyin"
+    assert (
+        main(["session", "create", "--workspace", slug, "--title", "again", "--platform", "douyin"])
+        == 0
+    )
+    second = LiveSession.objects.get(pk=int(capsys.readouterr().out.strip()))
+    assert second.status == "draft" and second.account_id == first.account_id
+    assert PlatformAccount.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workspace", "nope", "--title", "t", "--platform", "douyin"], "--workspace"),
+        (["--title", "t", "--platform", "myspace"], "--platform"),
+        (["--title", "t", "--platform", "douyin", "--start", "tomorrow"], "--start"),
+        (
+            [
+                "--title",
+                "t",
+                "--platform",
+                "douyin",
+                "--start",
+                "2026-12-01T20:00",
+                "--end",
+                "2026-12-01T19:00",
+            ],
+            "scheduled_end",
+        ),
+    ],
+)
+def test_session_create_errors_are_one_line_with_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    main(["workspace", "create", "--name", "Err WS"])
+    slug = capsys.readouterr().out.strip()
+    if "--workspace" not in args:
+        args = ["--workspace", slug, *args]
+    assert main(["session", "create", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not LiveSession.objects.exists()
+
+
+def test_demo_is_idempotent(capsys: pytest.CaptureFixture[str], settings: object) -> None:
+    settings.DEBUG = True  # type: ignore[attr-defined]
+    assert main(["demo"]) == 0
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "demo@liveops.local" in out
+    assert Workspace.objects.filter(slug="demo").count() == 1
+    assert User.objects.filter(email="demo@liveops.local").count() == 1
+    assert LiveSession.objects.filter(workspace__slug="demo").count() == 3
+    user = User.objects.get(email="demo@liveops.local")
+    assert user.check_password("liveops-demo-2026")
+
+
+def test_demo_refuses_production_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 2
+    assert "development settings" in capsys.readouterr().err
