@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "liveops.core",
     "liveops.workspaces",
     "liveops.planning",
+    "liveops.events",
     "liveops.shell",
 ]
 
