@@ -71,7 +71,7 @@ lock:
 
 ## Refresh the translation catalogue after adding UI strings, then translate and compile.
 messages: install
-	$(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete -i '.venv/*' -i 'node_modules/*' -i 'var/*'
+	$(PY) manage.py makemessages -l zh_Hans --no-location --no-obsolete -i '.venv/*' -i 'node_modules/*' -i 'var/*' -i 'static/*'
 	$(PY) scripts/check_translations.py --compile
 
 clean:

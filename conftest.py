@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.test import Client
 
 from liveops.workspaces.models import Membership, User, Workspace
 from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, settings: Any) -> Iterator[None]:
+    """Each test gets its own LIVEOPS data folder (event store, uploads)."""
+    from liveops.events.runtime import reset_event_store
+
+    settings.DATA_DIR = tmp_path_factory.mktemp("data")
+    reset_event_store()
+    yield
+    reset_event_store()
+
+
+@pytest.fixture(autouse=True)
+def _english_messages() -> Iterator[None]:
+    """Service messages in English when called directly (pages pick their language per request)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

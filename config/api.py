@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from liveops.events.api import router as events_router
 from liveops.planning.api import router as planning_router
 from liveops.workspaces.api import ApiKeyAuth
 from liveops.workspaces.api import router as workspaces_router
@@ -18,3 +19,4 @@ api = NinjaAPI(
 )
 api.add_router("/v1", workspaces_router)
 api.add_router("/v1", planning_router)
+api.add_router("/v1", events_router)

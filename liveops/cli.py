@@ -49,8 +49,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
     from django.conf import settings
     from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
 
-    call_command("check", deploy=not settings.DEBUG, fail_level="ERROR")
+    try:
+        call_command("check", deploy=not settings.DEBUG, fail_level="ERROR")
+    except SystemCheckError as exc:
+        raise CliError(" ".join(str(exc).split())) from exc
     if not settings.DEBUG:
         call_command("collectstatic", "--noinput", verbosity=0)
     uvicorn.run(
@@ -106,6 +110,7 @@ def cmd_workspace_create(args: argparse.Namespace) -> int:
 def cmd_session_create(args: argparse.Namespace) -> int:
     _setup()
     from django.core.exceptions import ValidationError
+    from django.db import transaction
 
     from liveops.planning.services import session_create
     from liveops.workspaces.models import Platform
@@ -120,24 +125,26 @@ def cmd_session_create(args: argparse.Namespace) -> int:
     start = _parse_time(args.start, workspace.time_zone, "--start")
     end = _parse_time(args.end, workspace.time_zone, "--end")
     try:
-        account = account_first_for_platform(workspace=workspace, platform=args.platform)
-        if account is None:
-            # Scripts name only the platform; the first use creates the workspace's account.
-            account = account_create(
+        # One transaction: a session that fails validation leaves no new account behind.
+        with transaction.atomic():
+            account = account_first_for_platform(workspace=workspace, platform=args.platform)
+            if account is None:
+                # Scripts name only the platform; its first use creates the workspace's account.
+                account = account_create(
+                    workspace=workspace,
+                    by=None,
+                    platform=args.platform,
+                    name=str(Platform(args.platform).label),
+                )
+            session = session_create(
                 workspace=workspace,
                 by=None,
-                platform=args.platform,
-                name=str(Platform(args.platform).label),
+                account=account,
+                title=args.title,
+                scheduled_start=start,
+                scheduled_end=end,
+                status="planned" if start else "draft",
             )
-        session = session_create(
-            workspace=workspace,
-            by=None,
-            account=account,
-            title=args.title,
-            scheduled_start=start,
-            scheduled_end=end,
-            status="planned" if start else "draft",
-        )
     except ValidationError as exc:
         raise CliError(
             "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())

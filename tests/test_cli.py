@@ -83,6 +83,7 @@ def test_session_create_errors_are_one_line_with_exit_2(
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
     assert not LiveSession.objects.exists()
+    assert not PlatformAccount.objects.exists()  # nothing half-created
 
 
 def test_demo_is_idempotent(capsys: pytest.CaptureFixture[str], settings: object) -> None:

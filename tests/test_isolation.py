@@ -61,6 +61,7 @@ class ApiRoute:
     needs_key: bool = True
     obj: str | None = None
     public_status: int = 200
+    body: Any = None
 
 
 GET = Check("GET", "view")
@@ -116,6 +117,8 @@ ROUTES: dict[str, WorkspaceRoute | OpenRoute | ApiRoute] = {
     "api:openapi-json": ApiRoute("GET", needs_key=False),
     "api:openapi-view": ApiRoute("GET", needs_key=False),
     "api:workspace_detail": ApiRoute("GET"),
+    "api:account_list": ApiRoute("GET"),
+    "api:events_ingest": ApiRoute("POST", obj="session", body="[]"),
     "api:session_list": ApiRoute("GET"),
     "api:session_create": ApiRoute("POST"),
     "api:session_detail": ApiRoute("GET", obj="session"),
@@ -247,7 +250,7 @@ def test_api_requires_a_key_of_the_right_workspace(name: str, route: ApiRoute) -
     assert anonymous.status_code == 401
     _, secret_a = services.api_key_create(workspace=a, name="a", by=None)
     _, secret_b = services.api_key_create(workspace=b, name="b", by=None)
-    body = {"title": "API 场次", "account_id": session_a.account_id}
+    body = route.body or {"title": "API 场次", "account_id": session_a.account_id}
     own = call(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret_a}")
     assert own.status_code in (200, 201)
     other = call(url, body, content_type="application/json", HTTP_X_API_KEY=secret_b)

@@ -130,6 +130,8 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 # Security defaults for production; dev and test overlays relax the TLS-only ones.
 SECURE_SSL_REDIRECT = env.SSL_REDIRECT
+# Load balancers probe /healthz over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.BEHIND_TLS_PROXY else None
 SECURE_HSTS_SECONDS = env.HSTS_SECONDS
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -24,6 +24,7 @@ class RejectedRow(models.Model):
         "planning.LiveSession", on_delete=models.CASCADE, related_name="rejected_rows"
     )
     origin = models.CharField(max_length=40)  # "api" or "import:<job id>"
+    event_id = models.CharField(max_length=140)  # the row's id, else a hash of its raw text
     location = models.CharField(max_length=60)  # "item 12", "line 345", "row 7"
     code = models.CharField(max_length=40)
     field = models.CharField(max_length=60, blank=True)
@@ -34,6 +35,10 @@ class RejectedRow(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["session", "created_at"])]
+        constraints = [
+            # A re-sent rejected row is kept once.
+            models.UniqueConstraint(fields=["session", "event_id"], name="rejected_unique_id")
+        ]
 
     def __str__(self) -> str:
         return f"{self.location}: {self.code}"
@@ -163,7 +168,7 @@ class MinuteStat(models.Model):
 class ConnectorKind(models.TextChoices):
     BILIBILI = "bilibili", "Bilibili (blivedm)"
     TIKTOK = "tiktok", "TikTok (TikTokLive)"
-    TWITCH = "twitch", "Twitch chat (IRC)"
+    TWITCH = "twitch", _("Twitch chat (IRC)")
 
 
 class ConnectorState(models.TextChoices):

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from pydantic import AwareDatetime
 from ninja.errors import HttpError
 
 from liveops.planning import selectors, services
@@ -36,8 +37,8 @@ class SessionOut(Schema):
 class SessionIn(Schema):
     title: str
     account_id: int
-    scheduled_start: datetime | None = None
-    scheduled_end: datetime | None = None
+    scheduled_start: AwareDatetime | None = None
+    scheduled_end: AwareDatetime | None = None
     status: str = "draft"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from liveops.core.models import TimeStampedModel
 
@@ -11,7 +12,7 @@ from liveops.core.models import TimeStampedModel
 class SessionStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PLANNED = "planned", _("Planned")
-    LIVE = "live", _("Live")
+    LIVE = "live", pgettext_lazy("session status", "Live")
     ENDED = "ended", _("Ended")
 
 

@@ -54,7 +54,7 @@ def workspace_view(module: str, action: roles.Action | None = None) -> Callable[
                 return redirect_to_login(request.get_full_path())
             membership = membership_get(user=request.user, slug=ws)
             if membership is None:
-                raise Http404("No such workspace")
+                raise Http404
             needed = action or ("view" if request.method in SAFE_METHODS else "change")
             if not can(membership, module, needed):
                 raise PermissionDenied

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.security import HttpBearer
 
+from liveops.workspaces import selectors
 from liveops.workspaces.models import ApiKey
 from liveops.workspaces.services import api_key_authenticate
 
@@ -37,7 +38,22 @@ class WorkspaceOut(Schema):
     currency: str
 
 
+class AccountOut(Schema):
+    id: int
+    platform: str
+    name: str
+    external_id: str
+    time_zone: str
+    currency: str
+
+
 @router.get("/workspace", response=WorkspaceOut, summary="The API key's workspace")
 def workspace_detail(request: HttpRequest) -> Any:
     key: ApiKey = request.auth  # type: ignore[attr-defined]
     return key.workspace
+
+
+@router.get("/accounts", response=list[AccountOut], summary="Platform accounts of the workspace")
+def account_list(request: HttpRequest) -> Any:
+    key: ApiKey = request.auth  # type: ignore[attr-defined]
+    return list(selectors.account_list(workspace=key.workspace))

@@ -179,3 +179,15 @@ def test_invite_expiry_uses_setting(settings: object) -> None:
     invite, _ = services.invite_create(workspace=ws, role=Role.ANALYST, by=owner)
     remaining = invite.expires_at - timezone.now()
     assert timedelta(days=6, hours=23) < remaining <= timedelta(days=7)
+
+
+def test_sign_in_accepts_any_capitalisation_of_the_email() -> None:
+    from django.test import Client
+
+    services.user_create(
+        email="Li.Na@Example.com", password="pw-long-enough-1", display_name="李娜"
+    )
+    response = Client().post(
+        "/accounts/login/", {"username": "Li.Na@Example.COM", "password": "pw-long-enough-1"}
+    )
+    assert response.status_code == 302

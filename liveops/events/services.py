@@ -1,0 +1,323 @@
+"""Writes around the event store: quarantine, tallies and file imports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from liveops.events.importers.base import Item, Problem, Skipped
+from liveops.events.ingest import Outcome, prepare, rejection_id, with_raw
+from liveops.events.models import ImportJob, ImportStatus, IngestTally, MinuteStat, RejectedRow
+from liveops.events.runtime import event_store
+from liveops.events.schema import (
+    NormalizedEvent,
+    Rejection,
+    parse_timestamp,
+    stable_event_id,
+    to_arrow,
+    validate,
+)
+from liveops.planning.models import LiveSession
+
+IMPORT_BATCH = 50_000
+
+
+@dataclass(slots=True)
+class Tallied:
+    """Counts of one stored batch, in the shape both the API and importers record."""
+
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: list[tuple[str, Rejection, str]] = field(default_factory=list)  # where, why, raw
+    by_kind: dict[str, int] = field(default_factory=dict)
+    first_ms: int | None = None
+    last_ms: int | None = None
+
+    def count(self, event: NormalizedEvent) -> None:
+        self.accepted += 1
+        self.by_kind[event.kind] = self.by_kind.get(event.kind, 0) + 1
+        self.first_ms = event.ts_ms if self.first_ms is None else min(self.first_ms, event.ts_ms)
+        self.last_ms = event.ts_ms if self.last_ms is None else max(self.last_ms, event.ts_ms)
+
+
+def _dt(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+@transaction.atomic
+def batch_record(*, session: LiveSession, origin: str, tallied: Tallied) -> None:
+    """Keep a batch's rejected rows (once each) and add its counts to the session tally."""
+    if tallied.rejected:
+        RejectedRow.objects.bulk_create(
+            [
+                RejectedRow(
+                    workspace_id=session.workspace_id,
+                    session=session,
+                    origin=origin[:40],
+                    event_id=rejection_id(rejection, raw)[:140],
+                    location=where[:60],
+                    code=rejection.code[:40],
+                    field=rejection.field[:60],
+                    message=rejection.message[:400],
+                    raw=raw,
+                )
+                for where, rejection, raw in tallied.rejected
+            ],
+            ignore_conflicts=True,
+        )
+    tally, _ = IngestTally.objects.select_for_update().get_or_create(session=session)
+    by_kind = dict(tally.by_kind)
+    for kind, n in tallied.by_kind.items():
+        by_kind[kind] = by_kind.get(kind, 0) + n
+    first, last = _dt(tallied.first_ms), _dt(tallied.last_ms)
+    IngestTally.objects.filter(pk=tally.pk).update(
+        accepted=F("accepted") + tallied.accepted,
+        duplicate=F("duplicate") + tallied.duplicate,
+        rejected=F("rejected") + len(tallied.rejected),
+        by_kind=by_kind,
+        first_ts=min(filter(None, [tally.first_ts, first]), default=None),
+        last_ts=max(filter(None, [tally.last_ts, last]), default=None),
+        updated_at=timezone.now(),
+    )
+
+
+def tallied_of(outcome: Outcome, events: Iterable[tuple[int, NormalizedEvent]]) -> Tallied:
+    """The counts of an API outcome (rows addressed as "item N", 0-based like the response)."""
+    accepted = set(outcome.accepted)
+    tallied = Tallied(duplicate=len(outcome.duplicate))
+    tallied.rejected = [(f"item {i}", r, raw) for i, r, raw in outcome.rejected]
+    for index, event in events:
+        if index in accepted:
+            tallied.count(event)
+    return tallied
+
+
+def ingest_rows(*, session: LiveSession, rows: list[Any], origin: str = "api") -> Outcome:
+    """Validate, store and record one batch synchronously (the API, tests, small callers)."""
+    from liveops.events.ingest import outcome_of
+
+    batch = prepare(
+        rows,
+        workspace_id=session.workspace_id,
+        session_id=session.pk,
+        platform=session.account.platform,
+    )
+    accepted_ids: list[str] = []
+    if batch.events:
+        accepted_ids = event_store().append(to_arrow(batch.events)).accepted_ids
+    outcome = outcome_of(batch, accepted_ids)
+    batch_record(
+        session=session,
+        origin=origin,
+        tallied=tallied_of(outcome, zip(batch.event_index, batch.events, strict=True)),
+    )
+    return outcome
+
+
+# -- file imports --------------------------------------------------------------------------
+
+
+class RepeatCounter:
+    """Numbers identical raw records seen close together, so each stays a distinct event.
+
+    Records without a source id get a hash of their raw text as id. Two identical lines
+    (the same viewer liking twice in one second) are still two events: the n-th repeat
+    within the last ``window`` records gets ``#n`` appended. Re-importing the same file
+    reproduces the same ids, so it adds nothing; memory stays flat on huge files.
+    """
+
+    def __init__(self, window: int = 10_000) -> None:
+        self.window = window
+        self.counts: dict[str, int] = {}
+        self.recent: list[str] = []
+
+    def occurrence(self, key: str) -> int:
+        n = self.counts.get(key, 0)
+        self.counts[key] = n + 1
+        self.recent.append(key)
+        if len(self.recent) >= 2 * self.window:
+            old, self.recent = self.recent[: self.window], self.recent[self.window :]
+            for k in old:
+                left = self.counts[k] - 1
+                if left:
+                    self.counts[k] = left
+                else:
+                    del self.counts[k]
+        return n
+
+
+MINUTE_INT_FIELDS = (
+    "online",
+    "entries",
+    "exits",
+    "comments",
+    "likes",
+    "new_follows",
+    "shares",
+    "orders",
+    "impressions",
+)
+
+
+def _minute_stat(session: LiveSession, fields: dict[str, Any]) -> MinuteStat | Rejection:
+    try:
+        ms = parse_timestamp(fields.get("minute"), "minute")
+    except Exception as exc:  # parse_timestamp explains itself
+        return Rejection("bad_timestamp", "minute", str(exc))
+    minute = datetime.fromtimestamp(ms // 60_000 * 60, tz=UTC)
+    stat = MinuteStat(
+        workspace_id=session.workspace_id,
+        session=session,
+        minute=minute,
+        platform=str(fields.get("platform") or session.account.platform),
+    )
+    for name in MINUTE_INT_FIELDS:
+        value = fields.get(name)
+        if value in (None, ""):
+            continue
+        try:
+            number = int(Decimal(str(value)))
+        except (InvalidOperation, ValueError):
+            return Rejection("bad_type", name, f"{name} “{value}” is not a whole number.")
+        if number < 0:
+            return Rejection("bad_quantity", name, f"{name} cannot be negative ({number}).")
+        setattr(stat, name, number)
+    if fields.get("gmv") not in (None, ""):
+        try:
+            stat.gmv = Decimal(str(fields["gmv"])).quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError):
+            return Rejection("bad_amount", "gmv", f"gmv “{fields['gmv']}” is not a number.")
+    return stat
+
+
+def _store_minute_stats(session: LiveSession, stats: list[MinuteStat]) -> tuple[int, int]:
+    """Upsert per-minute rows; a minute already imported is replaced (re-import is idempotent)."""
+    if not stats:
+        return 0, 0
+    latest: dict[datetime, MinuteStat] = {s.minute: s for s in stats}
+    existing = set(
+        MinuteStat.objects.filter(session=session, minute__in=list(latest)).values_list(
+            "minute", flat=True
+        )
+    )
+    MinuteStat.objects.bulk_create(
+        list(latest.values()),
+        update_conflicts=True,
+        unique_fields=["session", "minute"],
+        update_fields=[*MINUTE_INT_FIELDS, "gmv", "platform"],
+    )
+    new = len(latest) - len(existing)
+    return new, len(stats) - new
+
+
+def import_items(
+    *,
+    job: ImportJob,
+    items: Iterable[Item],
+    platform: str | None = None,
+    progress: Callable[[ImportJob], None] | None = None,
+    bytes_read: Callable[[], int] | None = None,
+) -> ImportJob:
+    """Run an importer's items through validation into the store, in batches of 50 000.
+
+    Every record ends counted once: accepted, duplicate, rejected (kept in the quarantine
+    with its location and reason) or skipped (not an audience event; reason counted).
+    """
+    session = job.session
+    platform = platform or session.account.platform
+    origin = f"import:{job.pk}"
+    repeats = RepeatCounter()
+    events: list[NormalizedEvent] = []
+    stats: list[MinuteStat] = []
+    tallied = Tallied()
+    skipped: dict[str, int] = dict(job.by_kind.get("_skipped", {}))
+
+    def flush() -> None:
+        nonlocal events, stats, tallied
+        if events:
+            fresh = set(event_store().append(to_arrow(events)).accepted_ids)
+            for event in events:
+                if event.event_id in fresh:
+                    fresh.discard(event.event_id)
+                    tallied.count(event)
+                else:
+                    tallied.duplicate += 1
+        new, replaced = _store_minute_stats(session, stats)
+        batch_record(session=session, origin=origin, tallied=tallied)
+        job.accepted += tallied.accepted + new
+        job.duplicate += tallied.duplicate + replaced
+        job.rejected += len(tallied.rejected)
+        kinds = {k: v for k, v in job.by_kind.items() if not k.startswith("_")}
+        for kind, n in tallied.by_kind.items():
+            kinds[kind] = kinds.get(kind, 0) + n
+        if new:
+            kinds["minute_stats"] = kinds.get("minute_stats", 0) + new
+        job.by_kind = {**dict(sorted(kinds.items())), "_skipped": skipped}
+        if bytes_read is not None:
+            job.bytes_read = bytes_read()
+        job.save()
+        events, stats, tallied = [], [], Tallied()
+        if progress is not None:
+            progress(job)
+
+    for item in items:
+        job.records += 1
+        if isinstance(item, Skipped):
+            skipped[item.reason] = skipped.get(item.reason, 0) + 1
+        elif isinstance(item, Problem):
+            tallied.rejected.append(
+                (item.location, Rejection(item.code, item.field or "row", item.message), item.raw)
+            )
+        elif item.fields.get("_target") == "minute_stats":
+            stat = _minute_stat(session, item.fields)
+            if isinstance(stat, MinuteStat):
+                stats.append(stat)
+            else:
+                tallied.rejected.append((item.location, stat, item.raw))
+        else:
+            fields = {k: v for k, v in item.fields.items() if not k.startswith("_")}
+            if not fields.get("event_id"):
+                base = stable_event_id(item.raw.encode())
+                n = repeats.occurrence(base)
+                fields["event_id"] = base if n == 0 else f"{base}#{n}"
+            result = validate(
+                fields, workspace_id=session.workspace_id, session_id=session.pk, platform=platform
+            )
+            if isinstance(result, NormalizedEvent):
+                events.append(with_raw(result, item.raw))
+            else:
+                tallied.rejected.append((item.location, result, item.raw))
+        if len(events) + len(stats) + len(tallied.rejected) >= IMPORT_BATCH:
+            flush()
+    flush()
+    return job
+
+
+def import_job_create(
+    *, session: LiveSession, filename: str, path: str, fmt: str, size: int, by: Any = None
+) -> ImportJob:
+    return ImportJob.objects.create(
+        workspace_id=session.workspace_id,
+        session=session,
+        filename=filename[:255],
+        path=path[:500],
+        format=fmt,
+        size_bytes=size,
+        created_by=by,
+        status=ImportStatus.RUNNING,
+    )
+
+
+def import_job_finish(*, job: ImportJob, error: str = "") -> ImportJob:
+    job.status = ImportStatus.FAILED if error else ImportStatus.DONE
+    job.error = error
+    job.finished_at = timezone.now()
+    job.save()
+    return job
