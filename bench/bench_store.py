@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument("--group", type=int, default=20_000, help="events per group commit")
     parser.add_argument("--small", type=int, default=1_000, help="events per small append")
     parser.add_argument("--small-commits", type=int, default=200)
+    parser.add_argument("--compact-every", type=int, default=50)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--root", type=Path, default=None, help="keep the data here")
@@ -178,21 +179,38 @@ def main() -> None:
         report("validate (20 000 rows)", f"{len(rows) / t_validate:,.0f} rows/s")
         report("to_arrow (20 000 events)", f"{len(good) / t_arrow:,.0f} events/s")
 
-        # 2. live ingestion, 1 000-event commits
-        small = EventStore(base / "small")
-        tables = [
-            make_table(args.small, start=b * args.small, workspace_id=1, sessions=[1])
-            for b in range(args.small_commits)
-        ]
-        small.append(make_table(1, start=10**9, workspace_id=1, sessions=[1]))  # create table
-        latencies = []
-        wall, _ = timed(
-            lambda: [latencies.append(timed(lambda t=t: small.append(t))[0]) for t in tables]
-        )
-        report(
-            f"append, {args.small:,}-event commits",
-            latency_line(latencies, args.small * args.small_commits, wall),
-        )
+        # 2. live ingestion, 1 000-event commits into one session; then the same with the
+        #    session compacted every --compact-every commits (commit cost grows with the
+        #    number of active files, compaction brings it back)
+        for every in (0, args.compact_every):
+            small = EventStore(base / f"small-{every}")
+            tables = [
+                make_table(args.small, start=b * args.small, workspace_id=1, sessions=[1])
+                for b in range(args.small_commits)
+            ]
+            small.append(make_table(1, start=10**9, workspace_id=1, sessions=[1]))  # create
+            latencies: list[float] = []
+            compactions: list[float] = []
+            for b, table in enumerate(tables, 1):
+                latencies.append(timed(lambda t=table, st=small: st.append(t))[0])
+                if every and b % every == 0:
+                    compactions.append(timed(lambda st=small: st.compact(1, 1))[0])
+            wall = sum(latencies) + sum(compactions)
+            k = min(20, len(latencies))
+            label = f"append, {args.small:,}-event commits, one session"
+            if every:
+                label += f", compact every {every} commits"
+            extra = (
+                f"; compaction {statistics.median(compactions) * 1000:.0f} ms each (included)"
+                if compactions
+                else ""
+            )
+            report(
+                label,
+                latency_line(latencies, args.small * args.small_commits, wall)
+                + f"; first {k} p50 {pct(latencies[:k], 0.5) * 1000:.1f} ms, "
+                f"last {k} p50 {pct(latencies[-k:], 0.5) * 1000:.1f} ms" + extra,
+            )
 
         # 3. group commits building the big table
         big = EventStore(base / "big")

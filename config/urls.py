@@ -16,6 +16,7 @@ urlpatterns = [
     path("invite/<str:token>/", ws_views.invite_accept, name="invite_accept"),
     path("w/<slug:ws>/", include("liveops.shell.urls")),
     path("w/<slug:ws>/plan/", include("liveops.planning.urls")),
+    path("w/<slug:ws>/analyze/", include("liveops.events.urls")),
     path("w/<slug:ws>/settings/", include("liveops.workspaces.urls")),
     path("api/", api.urls),
 ]

@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 Handler = Callable[[argparse.Namespace], int]
@@ -153,6 +154,61 @@ def cmd_session_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    _setup()
+    import json
+    from pathlib import Path
+
+    from liveops.core.progress import Progress
+    from liveops.events.models import ImportJob
+    from liveops.events.services import import_file
+    from liveops.planning.models import LiveSession
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(f"FILE: {args.file} does not exist or is not a file")
+    session = (
+        LiveSession.objects.select_related("account", "workspace").filter(pk=args.session).first()
+    )
+    if session is None:
+        raise CliError(f"--session: no live session with id {args.session}")
+    options: dict[str, Any] = {}
+    if args.time_zone:
+        options["time_zone"] = args.time_zone
+    if args.date:
+        options["date"] = args.date
+    if args.target:
+        options["target"] = args.target
+    bar = Progress(path.stat().st_size, "import")
+
+    def progress(job: ImportJob) -> None:
+        bar.update(job.bytes_read, f"{job.records:,} records · {job.accepted:,} accepted")
+
+    job = import_file(
+        session=session, path=str(path), fmt=args.format, options=options, progress=progress
+    )
+    bar.close()
+    if job.error:
+        raise CliError(job.error)
+    print(
+        json.dumps(
+            {
+                "job": job.pk,
+                "format": job.format,
+                "records": job.records,
+                "accepted": job.accepted,
+                "duplicate": job.duplicate,
+                "rejected": job.rejected,
+                "skipped": sum(job.skipped.values()),
+                "by_kind": job.by_kind,
+                "skipped_by_reason": job.skipped,
+            },
+            ensure_ascii=False,
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="liveops", description="LiveOps workbench")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -184,6 +240,19 @@ def build_parser() -> argparse.ArgumentParser:
     s_create.add_argument("--start", help="ISO date-time; without offset: workspace time zone")
     s_create.add_argument("--end", help="ISO date-time; without offset: workspace time zone")
     s_create.set_defaults(handler=cmd_session_create)
+
+    imp = sub.add_parser("import", help="import a recording or export into a session")
+    imp.add_argument("file")
+    imp.add_argument("--session", type=int, required=True, help="live session id")
+    imp.add_argument("--format", help="format key; detected from the content when omitted")
+    imp.add_argument(
+        "--target",
+        choices=["events", "minute_stats"],
+        help="CSV/XLSX: events or per-minute statistics",
+    )
+    imp.add_argument("--time-zone", help="IANA zone for times without offset")
+    imp.add_argument("--date", help="YYYY-MM-DD for chat logs with time-only lines")
+    imp.set_defaults(handler=cmd_import)
     return parser
 
 

@@ -17,6 +17,7 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from liveops.events.models import ImportJob
 from liveops.workspaces import roles, services
 from liveops.workspaces.models import Workspace
 from tests.factories import (
@@ -85,7 +86,11 @@ ROUTES: dict[str, WorkspaceRoute | OpenRoute | ApiRoute] = {
     "shell:workspace_home": WorkspaceRoute("plan", (GET,)),
     "shell:module_promote": WorkspaceRoute("promote", (GET,)),
     "shell:module_live": WorkspaceRoute("live", (GET,)),
-    "shell:module_analyze": WorkspaceRoute("analyze", (GET,)),
+    # Analyze: live data per session.
+    "events:session_list": WorkspaceRoute("analyze", (GET,)),
+    "events:session_data": WorkspaceRoute("analyze", (GET,), obj="session"),
+    "events:import_upload": WorkspaceRoute("analyze", (post(),), obj="session"),
+    "events:import_status": WorkspaceRoute("analyze", (GET,), obj="import_job"),
     "shell:module_reports": WorkspaceRoute("reports", (GET,)),
     "shell:module_audience": WorkspaceRoute("audience", (GET,)),
     "shell:module_projects": WorkspaceRoute("projects", (GET,)),
@@ -143,10 +148,13 @@ def test_every_url_pattern_has_a_row() -> None:
     assert set(ROUTES) - served == set(), "ROUTES lists URL names that no longer exist"
 
 
-def _objects(ws: Workspace) -> dict[str, int]:
+def _objects(ws: Workspace) -> dict[str, Any]:
     """One object of each kind in ``ws``; the membership is a second, non-owner member."""
+    session = SessionFactory(workspace=ws)
+    job = ImportJob.objects.create(workspace=ws, session=session, filename="chat.json")
     return {
-        "session": SessionFactory(workspace=ws).pk,
+        "session": session.pk,
+        "import_job": {"pk": session.pk, "job": job.pk},
         "membership": MembershipFactory(workspace=ws, role="viewer").pk,
         "invite": InviteFactory(workspace=ws).pk,
         "account": AccountFactory(workspace=ws).pk,
@@ -154,10 +162,11 @@ def _objects(ws: Workspace) -> dict[str, int]:
     }
 
 
-def _url(name: str, route: WorkspaceRoute, slug: str, objects: dict[str, int]) -> str:
+def _url(name: str, route: WorkspaceRoute, slug: str, objects: dict[str, Any]) -> str:
     kwargs: dict[str, Any] = {"ws": slug}
     if route.obj:
-        kwargs["pk"] = objects[route.obj]
+        target = objects[route.obj]
+        kwargs.update(target if isinstance(target, dict) else {"pk": target})
     return reverse(name, kwargs=kwargs)
 
 

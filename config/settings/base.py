@@ -37,6 +37,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "liveops.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "liveops.core.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,7 +148,9 @@ CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# request.body reads (the ingest API) and non-file form fields; files stream to disk.
+LIVEOPS_API_MAX_BODY = 16 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = LIVEOPS_API_MAX_BODY + 1024
 
 # Content-Security-Policy: everything from our own origin; no inline script, no CDN.
 LIVEOPS_CSP = (
@@ -157,6 +160,11 @@ LIVEOPS_CSP = (
 )
 
 LIVEOPS_INVITE_TTL = timedelta(days=7)
+# Imports: files up to this size (uploads are refused before they are read whole).
+LIVEOPS_IMPORT_MAX_BYTES = env.IMPORT_MAX_BYTES
+# Web uploads are imported by a background thread of the web process; tests run them inline.
+LIVEOPS_IMPORT_INLINE = False
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

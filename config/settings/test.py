@@ -5,6 +5,7 @@ from config.settings.dev import *  # noqa: F403
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LIVEOPS_IMPORT_INLINE = True
 
 # A file, not an in-memory database: browser and concurrency tests use several
 # connections at once, and only a file database honours SQLite's busy timeout.

@@ -94,6 +94,7 @@ class ImportJob(TimeStampedModel):
     duplicate = models.BigIntegerField(default=0)
     rejected = models.BigIntegerField(default=0)
     by_kind = models.JSONField(default=dict)
+    skipped = models.JSONField(default=dict)  # reason -> records that are not audience events
     error = models.TextField(blank=True)
     preset = models.ForeignKey(
         "events.ColumnPreset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

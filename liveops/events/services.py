@@ -237,7 +237,7 @@ def import_items(
     events: list[NormalizedEvent] = []
     stats: list[MinuteStat] = []
     tallied = Tallied()
-    skipped: dict[str, int] = dict(job.by_kind.get("_skipped", {}))
+    skipped: dict[str, int] = dict(job.skipped)
 
     def flush() -> None:
         nonlocal events, stats, tallied
@@ -254,12 +254,13 @@ def import_items(
         job.accepted += tallied.accepted + new
         job.duplicate += tallied.duplicate + replaced
         job.rejected += len(tallied.rejected)
-        kinds = {k: v for k, v in job.by_kind.items() if not k.startswith("_")}
+        kinds = dict(job.by_kind)
         for kind, n in tallied.by_kind.items():
             kinds[kind] = kinds.get(kind, 0) + n
         if new:
             kinds["minute_stats"] = kinds.get("minute_stats", 0) + new
-        job.by_kind = {**dict(sorted(kinds.items())), "_skipped": skipped}
+        job.by_kind = dict(sorted(kinds.items()))
+        job.skipped = dict(skipped)
         if bytes_read is not None:
             job.bytes_read = bytes_read()
         job.save()
@@ -321,3 +322,82 @@ def import_job_finish(*, job: ImportJob, error: str = "") -> ImportJob:
     job.finished_at = timezone.now()
     job.save()
     return job
+
+
+def import_file(
+    *,
+    session: LiveSession,
+    path: str,
+    filename: str | None = None,
+    fmt: str | None = None,
+    options: dict[str, Any] | None = None,
+    by: Any = None,
+    job: ImportJob | None = None,
+    progress: Callable[[ImportJob], None] | None = None,
+) -> ImportJob:
+    """Import one file into a session: checked, format detected, streamed, batched.
+
+    Safe to repeat: events already stored are counted as duplicates, so importing the
+    same file again adds nothing. A file-level problem found before reading (too big,
+    wrong type, a zip bomb, unknown format) fails the job with a message saying what and
+    how to fix and stores nothing; one found midway (a gzip that unpacks past its cap)
+    fails the job but keeps what was already accepted. A bad record is a rejected row with
+    its line/row and field.
+    """
+    import os
+
+    from django.conf import settings
+
+    from liveops.events.importers import registry, safety
+    from liveops.events.importers.base import ImportFormatError
+
+    name = filename or os.path.basename(path)
+    if job is None:
+        job = import_job_create(
+            session=session, filename=name, path=path, fmt=fmt or "", size=0, by=by
+        )
+    else:
+        job.status = ImportStatus.RUNNING
+        job.save(update_fields=["status", "updated_at"])
+    try:
+        checked = safety.check_file(path, max_bytes=settings.LIVEOPS_IMPORT_MAX_BYTES)
+        job.size_bytes = checked.size
+        if not fmt:
+            with safety.open_maybe_gzip(path) as probe:
+                fmt = registry.detect(safety.read_head(probe, safety.HEAD_BYTES), name)
+        with safety.open_maybe_gzip(path) as stream:
+            importer = registry.FORMATS.get(fmt)
+            if importer is None:
+                raise ImportFormatError(
+                    f"unknown format {fmt!r}; use one of: {', '.join(sorted(registry.FORMATS))}."
+                )
+            job.format = fmt
+            job.save()
+            raw_file = getattr(stream, "raw", None)
+            position = (lambda: raw_file.tell()) if raw_file is not None else None
+            import_items(
+                job=job,
+                items=importer.parse(stream, options=options or {}),
+                progress=progress,
+                bytes_read=_safe_tell(position),
+            )
+    except ImportFormatError as exc:
+        return import_job_finish(job=job, error=str(exc))
+    except Exception as exc:
+        import_job_finish(job=job, error=f"internal error: {exc!r}")
+        raise
+    job.bytes_read = job.size_bytes
+    return import_job_finish(job=job)
+
+
+def _safe_tell(tell: Callable[[], int] | None) -> Callable[[], int] | None:
+    if tell is None:
+        return None
+
+    def position() -> int:
+        try:
+            return int(tell())
+        except (OSError, ValueError):
+            return 0
+
+    return position

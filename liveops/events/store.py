@@ -20,8 +20,9 @@ Partitioning — ``workspace_id``, then ``session_id``
     on statistics, which only prune when sessions do not interleave in files.
 
 Idempotent append (at-least-once delivery → stored exactly once)
-    :meth:`EventStore.append` holds the write lock (``filelock``, so it serialises threads,
-    processes and — on one host — the ingest workers) and then:
+    :meth:`EventStore.append` holds the write lock (an exclusive ``flock`` on
+    ``events.write.lock``, see :class:`_FairFileLock`; it serialises the threads and
+    processes of one host, and the kernel drops it when a holder dies) and then:
 
     a. *catches up*: if the Delta version is ahead of the index's ``applied_version`` (a
        crash between a Delta commit and the index update, or a commit by another tool), the
@@ -102,6 +103,11 @@ from filelock import FileLock
 
 from liveops.events.schema import ARROW_SCHEMA, COLUMNS
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: fall back to filelock's polling lock
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = [
     "PARTITION_BY",
     "AppendResult",
@@ -144,6 +150,49 @@ def _claim_delta_runtime() -> None:
                 "its runtime does not survive fork(). Start workers with the 'spawn' or "
                 "'forkserver' method, or use the EventStore only in the workers."
             )
+
+
+class _FairFileLock:
+    """An exclusive, process-wide file lock that hands over fairly under contention.
+
+    ``filelock`` polls (try, sleep, try again): a process that releases the lock and wants it
+    again at once nearly always wins, so under load other writers starve (measured with 4
+    busy appenders: p99 wait 1.2 s). Here a waiter blocks in ``flock(LOCK_EX)``, queued by
+    the kernel, and the releaser sleeps 0.2 ms after unlocking so a woken waiter can take
+    the lock first (p99 wait ≈ the sum of the others' commits). The kernel releases the lock
+    when its holder dies, so a crash never leaves it stuck. There is no timeout: holders
+    only run bounded work (one commit with bounded retries). One object per process; use it
+    under a threading lock (the store does). Where ``fcntl`` is missing, ``filelock``.
+    """
+
+    HANDOVER_PAUSE: Final = 0.0002
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._fallback = FileLock(path) if fcntl is None else None
+
+    def __enter__(self) -> _FairFileLock:
+        if self._fallback is not None:
+            self._fallback.acquire()
+            return self
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fallback is not None:
+            self._fallback.release()
+            return
+        assert self._fd is not None
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        time.sleep(self.HANDOVER_PAUSE)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +281,6 @@ class EventStore:
         self,
         root: Path | str,
         *,
-        lock_timeout: float = 300.0,
         vacuum_retention_hours: int = 1,
         max_commit_retries: int = 8,
         target_file_size: int | None = None,
@@ -242,7 +290,6 @@ class EventStore:
         self.root = Path(root)
         self.table_path = self.root / "events"
         self.index_path = self.root / "events-index.sqlite3"
-        self.lock_timeout = lock_timeout
         self.vacuum_retention_hours = vacuum_retention_hours
         self.max_commit_retries = max_commit_retries
         self.target_file_size = target_file_size
@@ -263,8 +310,8 @@ class EventStore:
         self._queue: list[_Pending] = []
         self._reader_mutex = threading.Lock()
         self._maint_mutex = threading.Lock()
-        self._write_file_lock: FileLock | None = None
-        self._maint_file_lock: FileLock | None = None
+        self._write_file_lock: _FairFileLock | None = None
+        self._maint_file_lock: _FairFileLock | None = None
         self._duck_base: duckdb.DuckDBPyConnection | None = None
         self._duck_mutex = threading.Lock()
 
@@ -289,20 +336,16 @@ class EventStore:
     def _uri(self) -> str:
         return str(self.table_path)
 
-    def _write_lock(self) -> FileLock:
+    def _write_lock(self) -> _FairFileLock:
         if self._write_file_lock is None:
             self.root.mkdir(parents=True, exist_ok=True)
-            self._write_file_lock = FileLock(
-                self.root / "events.write.lock", timeout=self.lock_timeout
-            )
+            self._write_file_lock = _FairFileLock(self.root / "events.write.lock")
         return self._write_file_lock
 
-    def _maintenance_lock(self) -> FileLock:
+    def _maintenance_lock(self) -> _FairFileLock:
         if self._maint_file_lock is None:
             self.root.mkdir(parents=True, exist_ok=True)
-            self._maint_file_lock = FileLock(
-                self.root / "events.maintenance.lock", timeout=self.lock_timeout
-            )
+            self._maint_file_lock = _FairFileLock(self.root / "events.maintenance.lock")
         return self._maint_file_lock
 
     def _exists(self) -> bool:
@@ -373,6 +416,11 @@ class EventStore:
         self._db = None
         self._writer = None
         self._reader = None
+        if self._pid == os.getpid():
+            for lock in (self._write_file_lock, self._maint_file_lock):
+                if lock is not None:
+                    lock.close()
+        self._write_file_lock = self._maint_file_lock = None
         if self._duck_base is not None and self._pid == os.getpid():
             self._duck_base.close()
         self._duck_base = None
@@ -475,8 +523,7 @@ class EventStore:
 
         Returns after the Delta commit. Concurrent calls from threads of this process are
         grouped into one commit. Raises ``ValueError`` for a table that does not match the
-        schema (nothing is stored then) and ``filelock.Timeout`` if the lock is not had in
-        ``lock_timeout`` seconds.
+        schema (nothing is stored then).
         """
         return self.append_many([table])
 

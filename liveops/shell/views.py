@@ -22,13 +22,6 @@ UPCOMING = {
         _("Live"),
         _("Checklists, the live console with real-time figures, cues, lucky draws and polls."),
     ),
-    "analyze": (
-        _("Analyze"),
-        _(
-            "Session metrics from the event store: online curve, retention, "
-            "interaction, funnel, segments and findings."
-        ),
-    ),
     "reports": (
         _("Reports"),
         _("The post-live review (复盘) and periodic reports as web page, PDF and Excel."),
@@ -59,7 +52,6 @@ def _upcoming(module: str):  # type: ignore[no-untyped-def]
 
 module_promote = _upcoming("promote")
 module_live = _upcoming("live")
-module_analyze = _upcoming("analyze")
 module_reports = _upcoming("reports")
 module_audience = _upcoming("audience")
 module_projects = _upcoming("projects")

@@ -1,0 +1,147 @@
+"""Live data pages: per-session counts, quarantine, imports (upload with progress), connectors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import close_old_connections, connection
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from liveops.events import selectors, services
+from liveops.events.forms import ImportForm
+from liveops.events.models import ImportJob
+from liveops.planning.models import LiveSession
+from liveops.planning.selectors import session_get, session_list
+from liveops.workspaces.access import WorkspaceRequest, workspace_view
+
+log = logging.getLogger(__name__)
+UPLOAD_SUFFIXES = {".json", ".jsonl", ".ndjson", ".txt", ".log", ".csv", ".tsv", ".xlsx", ".gz"}
+
+
+def _session(request: WorkspaceRequest, pk: int) -> LiveSession:
+    session = session_get(workspace=request.workspace, pk=pk)
+    if session is None:
+        raise Http404
+    return session
+
+
+@workspace_view("analyze")
+def session_list_view(request: WorkspaceRequest) -> HttpResponse:
+    sessions = list(session_list(workspace=request.workspace).select_related("ingest_tally")[:300])
+    return render(request, "events/session_list.html", {"sessions": sessions})
+
+
+@workspace_view("analyze")
+def session_data(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    session = _session(request, pk)
+    return render(
+        request,
+        "events/session_data.html",
+        {
+            "session": session,
+            "tally": selectors.tally_get(session=session),
+            "rejected": selectors.rejected_list(session=session, limit=50),
+            "rejected_count": selectors.rejected_count(session=session),
+            "jobs": selectors.import_job_list(session=session)[:20],
+            "minute_stats": selectors.minute_stat_count(session=session),
+            "connectors": session.connectors.all(),
+            "form": ImportForm(),
+            "ingest_url": request.build_absolute_uri(f"/api/v1/sessions/{session.pk}/events"),
+        },
+    )
+
+
+def _run_import(job_id: int, path: str, fmt: str | None, options: dict[str, Any]) -> None:
+    """Background import of an uploaded file; the page polls the job for progress."""
+    close_old_connections()
+    try:
+        job = ImportJob.objects.select_related("session__account", "session__workspace").get(
+            pk=job_id
+        )
+        services.import_file(
+            session=job.session, path=path, filename=job.filename, fmt=fmt, options=options, job=job
+        )
+    except Exception:
+        log.exception("import job %s failed", job_id)
+    finally:
+        connection.close()
+
+
+@workspace_view("analyze", action="change")
+@require_POST
+def import_upload(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    session = _session(request, pk)
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("events:session_data", ws=request.workspace.slug, pk=session.pk)
+    upload = form.cleaned_data["file"]
+    suffix = "".join(Path(upload.name).suffixes[-2:]).lower() or ".txt"
+    if not any(suffix.endswith(s) for s in UPLOAD_SUFFIXES):
+        messages.error(
+            request,
+            _(
+                "Files of this type cannot be imported: %(name)s. Use JSON, "
+                "NDJSON, text logs, CSV, XLSX or their .gz."
+            )
+            % {"name": upload.name},
+        )
+        return redirect("events:session_data", ws=request.workspace.slug, pk=session.pk)
+    folder = Path(settings.DATA_DIR) / "uploads" / str(request.workspace.pk)
+    folder.mkdir(parents=True, exist_ok=True)
+    # The stored name is ours, never the uploader's (no path tricks); the original is shown.
+    target = folder / f"{uuid.uuid4().hex}{suffix if suffix.startswith('.') else '.txt'}"
+    with open(target, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    os.chmod(target, 0o600)
+    job = services.import_job_create(
+        session=session,
+        filename=os.path.basename(upload.name),
+        path=str(target),
+        fmt=form.cleaned_data["format"] or "",
+        size=upload.size,
+        by=request.user,
+    )
+    fmt = form.cleaned_data["format"] or None
+    options = form.options()
+    if settings.LIVEOPS_IMPORT_INLINE:
+        services.import_file(
+            session=session,
+            path=str(target),
+            filename=job.filename,
+            fmt=fmt,
+            options=options,
+            job=job,
+        )
+    else:
+        threading.Thread(
+            target=_run_import,
+            args=(job.pk, str(target), fmt, options),
+            name=f"import-{job.pk}",
+            daemon=True,
+        ).start()
+    url = reverse("events:session_data", kwargs={"ws": request.workspace.slug, "pk": session.pk})
+    return redirect(f"{url}#imports")
+
+
+@workspace_view("analyze")
+def import_status(request: WorkspaceRequest, pk: int, job: int) -> HttpResponse:
+    session = _session(request, pk)
+    found = selectors.import_job_get(session=session, pk=job)
+    if found is None:
+        raise Http404
+    return render(request, "events/_import_row.html", {"job": found, "session": session})
