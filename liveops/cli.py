@@ -209,6 +209,33 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compact(args: argparse.Namespace) -> int:
+    _setup()
+    import json
+
+    from liveops.events.runtime import event_store
+    from liveops.planning.models import LiveSession
+
+    workspace_id = session_id = None
+    if args.session is not None:
+        session = LiveSession.objects.filter(pk=args.session).first()
+        if session is None:
+            raise CliError(f"--session: no live session with id {args.session}")
+        workspace_id, session_id = session.workspace_id, session.pk
+    result = event_store().compact(workspace_id, session_id)
+    print(
+        json.dumps(
+            {
+                "files_before": result.files_before,
+                "files_after": result.files_after,
+                "files_vacuumed": result.files_vacuumed,
+                "seconds": round(result.seconds, 3),
+            }
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="liveops", description="LiveOps workbench")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -253,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--time-zone", help="IANA zone for times without offset")
     imp.add_argument("--date", help="YYYY-MM-DD for chat logs with time-only lines")
     imp.set_defaults(handler=cmd_import)
+
+    compact = sub.add_parser(
+        "compact", help="merge small event files (run after a live and from cron, e.g. hourly)"
+    )
+    compact.add_argument("--session", type=int, help="only this session (default: everything)")
+    compact.set_defaults(handler=cmd_compact)
     return parser
 
 

@@ -26,7 +26,7 @@ from liveops.events.ingest import (
     parse_body,
     prepare,
 )
-from liveops.events.runtime import event_store
+from liveops.events.runtime import event_store, note_append
 from liveops.events.schema import to_arrow
 from liveops.planning.models import LiveSession
 from liveops.planning.selectors import session_get
@@ -143,6 +143,7 @@ async def events_ingest(request: HttpRequest, session_id: int, results: str = "a
             table = to_arrow(batch.events)
             result = await asyncio.to_thread(event_store().append, table)
             accepted_ids = result.accepted_ids
+            note_append(session.workspace_id, session.pk)
         outcome = outcome_of(batch, accepted_ids)
         tallied = services.tallied_of(outcome, zip(batch.event_index, batch.events, strict=True))
         await sync_to_async(services.batch_record)(session=session, origin="api", tallied=tallied)

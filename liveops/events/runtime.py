@@ -7,12 +7,14 @@ on its first request.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from django.conf import settings
 
 from liveops.events.store import EventStore
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _store: EventStore | None = None
 
@@ -32,3 +34,32 @@ def reset_event_store() -> None:
         if _store is not None:
             _store.close()
         _store = None
+
+
+# -- compaction while live -----------------------------------------------------------------
+# Every append writes at least one small file per session; commit time and reads slow down
+# as files pile up. After COMPACT_EVERY appends to a session, compact it in the background
+# (one compaction at a time per process; appends go on meanwhile).
+COMPACT_EVERY = 50
+_appends: dict[tuple[int, int], int] = {}
+_compacting = threading.Lock()
+
+
+def note_append(workspace_id: int, session_id: int) -> None:
+    key = (workspace_id, session_id)
+    with _lock:
+        _appends[key] = _appends.get(key, 0) + 1
+        due = _appends[key] >= COMPACT_EVERY
+        if due:
+            _appends[key] = 0
+    if due and _compacting.acquire(blocking=False):
+        threading.Thread(target=_compact, args=key, name="liveops-compact", daemon=True).start()
+
+
+def _compact(workspace_id: int, session_id: int) -> None:
+    try:
+        event_store().compact(workspace_id, session_id)
+    except Exception:
+        log.exception("background compaction of session %s failed", session_id)
+    finally:
+        _compacting.release()

@@ -51,8 +51,13 @@ class CanonicalImporter:
             try:
                 obj = orjson.loads(text)
             except orjson.JSONDecodeError as exc:
-                yield Problem(where, "bad_json", "row",
-                              f"not valid JSON ({exc}); each line must be one event object.", raw)
+                yield Problem(
+                    where,
+                    "bad_json",
+                    "row",
+                    f"not valid JSON ({exc}); each line must be one event object.",
+                    raw,
+                )
                 continue
             if not isinstance(obj, dict):
                 yield Problem(where, "bad_row", "row", "each line must be a JSON object.", raw)

@@ -99,6 +99,8 @@ _OPEN: Final = frozenset(b"[{")
 _CLOSE: Final = frozenset(b"]}")
 _QUOTE: Final = ord('"')
 _COMMA: Final = ord(",")
+_ARRAY_START: Final = ord("[")
+_ARRAY_END: Final = ord("]")
 _BOM: Final = b"\xef\xbb\xbf"
 
 
@@ -109,6 +111,7 @@ class JsonValue:
     location: str
     raw: bytes
     error: str | None = None
+    decoded: tuple[Any] | None = None  # (value,) when the splitter already decoded it
 
 
 def _cut(raw: bytes) -> bytes:
@@ -182,65 +185,160 @@ def _json_lines(buf: bytes, stream: BinaryIO, chunk_size: int) -> Iterator[JsonV
         yield JsonValue(f"line {number + 1}", last)
 
 
+_WS: Final = frozenset(b" \t\r\n")
+_MORE: Final = "more"  # _fast_item: the buffer ends before the item can be told apart
+_MAX_CANDIDATES: Final = 32
+_MAX_PARSES: Final = 3
+
+
+def _fast_item(buf: bytes, mark: int) -> tuple[int, int, Any, bytes] | str | None:
+    """Find and decode the array item starting at ``mark`` with C-speed searches only.
+
+    Candidates are the closing brackets followed by ``,`` or ``]`` where the bracket counts
+    balance; the first candidate orjson accepts is the item's exact end (a JSON parser reads
+    a prefix exactly as it reads the whole text, so a prefix that parses as one complete
+    value ends where the item ends). Returns ``(end, separator position, value, raw)``,
+    ``_MORE`` when the buffer ends too early, or None to let the exact scanner do this item
+    (a scalar item, brackets inside strings, broken JSON).
+    """
+    size = len(buf)
+    start = mark
+    while start < size and buf[start] in _WS:
+        start += 1
+    if start >= size:
+        return _MORE
+    opening = buf[start]
+    if opening == ord("{"):
+        closing = b"}"
+    elif opening == ord("["):
+        closing = b"]"
+    else:
+        return None
+    search = counted = start
+    balance = parses = 0
+    for _ in range(_MAX_CANDIDATES):
+        close = buf.find(closing, search + 1 if search == start else search)
+        if close < 0:
+            return _MORE
+        sep = close + 1
+        while sep < size and buf[sep] in _WS:
+            sep += 1
+        if sep >= size:
+            return _MORE
+        search = close + 1
+        if buf[sep] != _COMMA and buf[sep] != _ARRAY_END:
+            continue
+        balance += (
+            buf.count(b"{", counted, search)
+            + buf.count(b"[", counted, search)
+            - buf.count(b"}", counted, search)
+            - buf.count(b"]", counted, search)
+        )
+        counted = search
+        if balance:
+            continue
+        raw = buf[start:search]
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            parses += 1
+            if parses >= _MAX_PARSES:
+                return None
+            continue
+        return search, sep, value, raw
+    return None
+
+
 def _scan(buf: bytes, stream: BinaryIO, chunk_size: int) -> Iterator[JsonValue]:
     depth = 0
     in_array = False  # the current top-level value is an array whose items we yield
+    at_item = False  # in an array at depth 1, ``mark`` is where the next item starts
     mark = 0  # start of the pending region: current item / value, or end of the last value
     item = 0  # items yielded from arrays
     line = 1  # line number at ``line_pos``
     line_pos = 0
     pos = 0
+    eof = cut_string = False
     finditer = _TOKEN.finditer
     while True:
-        cut_string = False
-        for match in finditer(buf, pos):
-            start = match.start()
-            char = buf[start]
-            if char == _QUOTE:
-                if match.start(1) < 0:  # the string goes on in the next chunk
-                    cut_string = True
-                    pos = start
-                    break
-                continue
-            if depth == 0:
-                if char not in _OPEN:
-                    continue  # stray text; reported with the gap below
-                line += buf.count(b"\n", line_pos, start)
-                line_pos = start
-                gap = buf[mark:start].strip()
-                if gap:
-                    yield JsonValue(
-                        f"line {line}", _cut(gap), "text outside any JSON value (not JSON?)"
-                    )
-                depth = 1
-                in_array = char == ord("[")
-                mark = match.end() if in_array else start
-            elif char in _OPEN:
-                depth += 1
-            elif char in _CLOSE:
-                depth -= 1
-                if depth == 0:
-                    end = match.end()
-                    if in_array:
-                        last = buf[mark:start].strip()
-                        if last:
-                            item += 1
-                            yield JsonValue(f"item {item}", last)
-                    else:
-                        yield JsonValue(f"line {line}", buf[mark:end])
-                    mark = end
-            elif char == _COMMA and depth == 1 and in_array:
+        if at_item:
+            fast = _fast_item(buf, mark)
+            if isinstance(fast, tuple):
+                end, sep, value, raw = fast
                 item += 1
-                value = buf[mark:start].strip()
-                if value:
-                    yield JsonValue(f"item {item}", value)
-                else:
-                    yield JsonValue(f"item {item}", b"", "empty item (two commas in a row)")
-                mark = match.end()
-        else:
-            pos = len(buf)
+                yield JsonValue(f"item {item}", raw, decoded=(value,))
+                mark = pos = sep + 1
+                if buf[sep] == _ARRAY_END:
+                    depth = 0
+                    in_array = at_item = False
+                continue
+            if fast is None or eof:
+                at_item = False  # the exact scanner reads this item
+                pos = mark
+        if not at_item:
+            cut_string = found_item = False
+            for match in finditer(buf, pos):
+                start = match.start()
+                char = buf[start]
+                if char == _QUOTE:
+                    if match.start(1) < 0:  # the string goes on in the next chunk
+                        cut_string = True
+                        pos = start
+                        break
+                    continue
+                if depth == 0:
+                    if char not in _OPEN:
+                        continue  # stray text; reported with the gap below
+                    line += buf.count(b"\n", line_pos, start)
+                    line_pos = start
+                    gap = buf[mark:start].strip()
+                    if gap:
+                        yield JsonValue(
+                            f"line {line}", _cut(gap), "text outside any JSON value (not JSON?)"
+                        )
+                    depth = 1
+                    in_array = char == _ARRAY_START
+                    mark = match.end() if in_array else start
+                    if in_array:
+                        found_item = True
+                        break
+                elif char in _OPEN:
+                    depth += 1
+                elif char in _CLOSE:
+                    depth -= 1
+                    if depth == 0:
+                        end = match.end()
+                        if in_array:
+                            last = buf[mark:start].strip()
+                            if last:
+                                item += 1
+                                yield JsonValue(f"item {item}", last)
+                        else:
+                            yield JsonValue(f"line {line}", buf[mark:end])
+                        mark = end
+                elif char == _COMMA and depth == 1 and in_array:
+                    item += 1
+                    value_raw = buf[mark:start].strip()
+                    if value_raw:
+                        yield JsonValue(f"item {item}", value_raw)
+                    else:
+                        yield JsonValue(f"item {item}", b"", "empty item (two commas in a row)")
+                    mark = match.end()
+                    found_item = True
+                    break
+            else:
+                pos = len(buf)
+            if found_item:
+                at_item = True
+                pos = mark
+                continue
+        if eof:
+            break
         chunk = stream.read(chunk_size)
         if not chunk:
+            eof = True  # one more pass: the exact scanner reads what is left
+            if at_item:
+                continue
             break
         # drop what is done; keep the pending item (and count the lines we drop)
         line += buf.count(b"\n", line_pos, mark)
@@ -280,6 +378,8 @@ def iso_from_us(us: int) -> str:
 
 def epoch_to_us(value: int | float | Decimal) -> int:
     """Epoch seconds / ms / µs / ns, told apart by magnitude (as the event schema does)."""
+    if type(value) is int and 100_000_000_000_000 <= value < 100_000_000_000_000_000:
+        return value  # microseconds, the common case
     number = Decimal(value) if not isinstance(value, Decimal) else value
     size = abs(number)
     if size < Decimal("1e11"):
@@ -675,6 +775,8 @@ class _Bad:
 def _decode(value: JsonValue) -> Any:
     if value.error is not None:
         return _Bad(value.error)
+    if value.decoded is not None:
+        return value.decoded[0]
     try:
         return orjson.loads(value.raw)
     except orjson.JSONDecodeError as exc:

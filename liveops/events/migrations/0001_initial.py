@@ -6,149 +6,320 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('planning', '0001_initial'),
-        ('workspaces', '0001_initial'),
+        ("planning", "0001_initial"),
+        ("workspaces", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ColumnPreset',
+            name="ColumnPreset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('target', models.CharField(choices=[('events', 'Events'), ('minute_stats', 'Per-minute statistics')], max_length=20, verbose_name='target')),
-                ('mapping', models.JSONField(default=dict)),
-                ('options', models.JSONField(default=dict)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "target",
+                    models.CharField(
+                        choices=[("events", "Events"), ("minute_stats", "Per-minute statistics")],
+                        max_length=20,
+                        verbose_name="target",
+                    ),
+                ),
+                ("mapping", models.JSONField(default=dict)),
+                ("options", models.JSONField(default=dict)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Connector',
+            name="Connector",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('bilibili', 'Bilibili (blivedm)'), ('tiktok', 'TikTok (TikTokLive)'), ('twitch', 'Twitch chat (IRC)')], max_length=20)),
-                ('target', models.CharField(max_length=200)),
-                ('state', models.CharField(choices=[('idle', 'Idle'), ('connecting', 'Connecting'), ('connected', 'Connected'), ('backoff', 'Reconnecting'), ('error', 'Error'), ('stopped', 'Stopped')], default='idle', max_length=12)),
-                ('last_error', models.TextField(blank=True)),
-                ('last_event_at', models.DateTimeField(blank=True, null=True)),
-                ('events_received', models.BigIntegerField(default=0)),
-                ('attempts', models.IntegerField(default=0)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='connectors', to='planning.livesession')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("bilibili", "Bilibili (blivedm)"),
+                            ("tiktok", "TikTok (TikTokLive)"),
+                            ("twitch", "Twitch chat (IRC)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("target", models.CharField(max_length=200)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("idle", "Idle"),
+                            ("connecting", "Connecting"),
+                            ("connected", "Connected"),
+                            ("backoff", "Reconnecting"),
+                            ("error", "Error"),
+                            ("stopped", "Stopped"),
+                        ],
+                        default="idle",
+                        max_length=12,
+                    ),
+                ),
+                ("last_error", models.TextField(blank=True)),
+                ("last_event_at", models.DateTimeField(blank=True, null=True)),
+                ("events_received", models.BigIntegerField(default=0)),
+                ("attempts", models.IntegerField(default=0)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="connectors",
+                        to="planning.livesession",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('filename', models.CharField(max_length=255)),
-                ('path', models.CharField(blank=True, max_length=500)),
-                ('format', models.CharField(blank=True, max_length=40)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('size_bytes', models.BigIntegerField(default=0)),
-                ('bytes_read', models.BigIntegerField(default=0)),
-                ('records', models.BigIntegerField(default=0)),
-                ('accepted', models.BigIntegerField(default=0)),
-                ('duplicate', models.BigIntegerField(default=0)),
-                ('rejected', models.BigIntegerField(default=0)),
-                ('by_kind', models.JSONField(default=dict)),
-                ('skipped', models.JSONField(default=dict)),
-                ('error', models.TextField(blank=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('preset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='events.columnpreset')),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='import_jobs', to='planning.livesession')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("filename", models.CharField(max_length=255)),
+                ("path", models.CharField(blank=True, max_length=500)),
+                ("format", models.CharField(blank=True, max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("size_bytes", models.BigIntegerField(default=0)),
+                ("bytes_read", models.BigIntegerField(default=0)),
+                ("records", models.BigIntegerField(default=0)),
+                ("accepted", models.BigIntegerField(default=0)),
+                ("duplicate", models.BigIntegerField(default=0)),
+                ("rejected", models.BigIntegerField(default=0)),
+                ("by_kind", models.JSONField(default=dict)),
+                ("skipped", models.JSONField(default=dict)),
+                ("error", models.TextField(blank=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "preset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="events.columnpreset",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="import_jobs",
+                        to="planning.livesession",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='IngestTally',
+            name="IngestTally",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('accepted', models.BigIntegerField(default=0)),
-                ('duplicate', models.BigIntegerField(default=0)),
-                ('rejected', models.BigIntegerField(default=0)),
-                ('by_kind', models.JSONField(default=dict)),
-                ('first_ts', models.DateTimeField(blank=True, null=True)),
-                ('last_ts', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('session', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='ingest_tally', to='planning.livesession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("accepted", models.BigIntegerField(default=0)),
+                ("duplicate", models.BigIntegerField(default=0)),
+                ("rejected", models.BigIntegerField(default=0)),
+                ("by_kind", models.JSONField(default=dict)),
+                ("first_ts", models.DateTimeField(blank=True, null=True)),
+                ("last_ts", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "session",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ingest_tally",
+                        to="planning.livesession",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MinuteStat',
+            name="MinuteStat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('minute', models.DateTimeField()),
-                ('platform', models.CharField(blank=True, max_length=20)),
-                ('online', models.IntegerField(blank=True, null=True)),
-                ('entries', models.IntegerField(blank=True, null=True)),
-                ('exits', models.IntegerField(blank=True, null=True)),
-                ('comments', models.IntegerField(blank=True, null=True)),
-                ('likes', models.IntegerField(blank=True, null=True)),
-                ('new_follows', models.IntegerField(blank=True, null=True)),
-                ('shares', models.IntegerField(blank=True, null=True)),
-                ('orders', models.IntegerField(blank=True, null=True)),
-                ('gmv', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True)),
-                ('impressions', models.BigIntegerField(blank=True, null=True)),
-                ('extra', models.JSONField(blank=True, default=dict)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='minute_stats', to='planning.livesession')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("minute", models.DateTimeField()),
+                ("platform", models.CharField(blank=True, max_length=20)),
+                ("online", models.IntegerField(blank=True, null=True)),
+                ("entries", models.IntegerField(blank=True, null=True)),
+                ("exits", models.IntegerField(blank=True, null=True)),
+                ("comments", models.IntegerField(blank=True, null=True)),
+                ("likes", models.IntegerField(blank=True, null=True)),
+                ("new_follows", models.IntegerField(blank=True, null=True)),
+                ("shares", models.IntegerField(blank=True, null=True)),
+                ("orders", models.IntegerField(blank=True, null=True)),
+                (
+                    "gmv",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True),
+                ),
+                ("impressions", models.BigIntegerField(blank=True, null=True)),
+                ("extra", models.JSONField(blank=True, default=dict)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="minute_stats",
+                        to="planning.livesession",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['minute'],
+                "ordering": ["minute"],
             },
         ),
         migrations.CreateModel(
-            name='RejectedRow',
+            name="RejectedRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('origin', models.CharField(max_length=40)),
-                ('event_id', models.CharField(max_length=140)),
-                ('location', models.CharField(max_length=60)),
-                ('code', models.CharField(max_length=40)),
-                ('field', models.CharField(blank=True, max_length=60)),
-                ('message', models.CharField(max_length=400)),
-                ('raw', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('session', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rejected_rows', to='planning.livesession')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("origin", models.CharField(max_length=40)),
+                ("event_id", models.CharField(max_length=140)),
+                ("location", models.CharField(max_length=60)),
+                ("code", models.CharField(max_length=40)),
+                ("field", models.CharField(blank=True, max_length=60)),
+                ("message", models.CharField(max_length=400)),
+                ("raw", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "session",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rejected_rows",
+                        to="planning.livesession",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='columnpreset',
-            constraint=models.UniqueConstraint(fields=('workspace', 'name'), name='preset_unique_name'),
+            model_name="columnpreset",
+            constraint=models.UniqueConstraint(
+                fields=("workspace", "name"), name="preset_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='minutestat',
-            constraint=models.UniqueConstraint(fields=('session', 'minute'), name='minutestat_unique_minute'),
+            model_name="minutestat",
+            constraint=models.UniqueConstraint(
+                fields=("session", "minute"), name="minutestat_unique_minute"
+            ),
         ),
         migrations.AddIndex(
-            model_name='rejectedrow',
-            index=models.Index(fields=['session', 'created_at'], name='events_reje_session_05af99_idx'),
+            model_name="rejectedrow",
+            index=models.Index(
+                fields=["session", "created_at"], name="events_reje_session_05af99_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rejectedrow',
-            constraint=models.UniqueConstraint(fields=('session', 'event_id'), name='rejected_unique_id'),
+            model_name="rejectedrow",
+            constraint=models.UniqueConstraint(
+                fields=("session", "event_id"), name="rejected_unique_id"
+            ),
         ),
     ]

@@ -283,6 +283,34 @@ def test_compaction_keeps_rows_and_reduces_files(store: EventStore) -> None:
     assert store.compact().files_vacuumed == 0
 
 
+def _compact_until(root: str, stop: Any, rounds: Any) -> None:
+    store = EventStore(root)
+    while not stop.is_set():
+        store.compact()
+        rounds.value += 1
+
+
+def test_compaction_in_another_process_during_appends_loses_nothing(tmp_path: Path) -> None:
+    root = str(tmp_path / "data")
+    store = EventStore(root)
+    store.append(make_table(10, prefix="seed-"))
+    ctx = mp.get_context("spawn")
+    stop, rounds = ctx.Event(), ctx.Value("i", 0)
+    compactor = ctx.Process(target=_compact_until, args=(root, stop, rounds))
+    compactor.start()
+    try:
+        for b in range(40):
+            while b == 20 and rounds.value == 0:  # make sure compactions overlap appends
+                threading.Event().wait(0.01)
+            store.append(make_table(100, session_id=10 + b % 2, start=b * 100))
+    finally:
+        stop.set()
+        compactor.join(timeout=60)
+    assert compactor.exitcode == 0 and rounds.value > 0
+    assert store.count() == 4010 and len(set(stored_ids(store))) == 4010
+    assert store.append(make_table(4000)).accepted_ids == []
+
+
 def test_erase_viewer_removes_only_that_viewer_in_that_workspace(store: EventStore) -> None:
     quote = "o'brien\\x"
     rows = [
