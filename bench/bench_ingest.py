@@ -106,23 +106,36 @@ def _synthetic_rows(size: int, seed: int) -> list[dict[str, Any]]:
     return rows
 
 
+_GENERATED: list[dict[str, Any]] = []
+
+
 def _generator_rows(size: int, seed: int) -> list[dict[str, Any]] | None:
-    """Rows from liveops.events.generator when it exists (realistic content), else None."""
+    """``size`` consecutive events of a generated live (liveops.events.generator), or None.
+
+    One 1-hour Douyin session of 200 000 events (20 000 viewers) is generated once; template
+    ``seed`` is the slice starting at an offset spread over the session, so the templates
+    cover the run of show (entries early, product explanations, lucky draws ...).
+    """
     try:
-        from liveops.events import generator  # type: ignore[attr-defined]
+        from datetime import UTC, datetime
+
+        from liveops.events.generator import generate
     except ImportError:
         return None
-    make = getattr(generator, "batch_rows", None) or getattr(generator, "generate_rows", None)
-    if make is None:
-        return None
-    try:
-        rows = list(make(size, seed=seed))
-    except TypeError:
-        return None
+    if not _GENERATED:
+        _GENERATED.extend(
+            generate(
+                n_events=200_000,
+                duration_s=3600,
+                viewers=20_000,
+                start=datetime(2026, 6, 1, 12, tzinfo=UTC),
+                seed=7,
+            )
+        )
+    offset = (seed * 12_347) % (len(_GENERATED) - size)
+    rows = [dict(r) for r in _GENERATED[offset : offset + size]]
     for i, row in enumerate(rows):
         row["event_id"] = f"{ID_PLACEHOLDER}-{i:04d}"
-        row.pop("workspace_id", None)
-        row.pop("session_id", None)
     return rows
 
 
@@ -132,7 +145,7 @@ def template_rows(size: int, seed: int, source: str) -> tuple[list[dict[str, Any
         if rows is not None:
             return rows, "liveops.events.generator"
         if source == "generator":
-            raise SystemExit("liveops.events.generator is missing or has no batch_rows()")
+            raise SystemExit("liveops.events.generator is missing or has no generate()")
     return _synthetic_rows(size, seed), "synthetic (bench_ingest._synthetic_rows)"
 
 
@@ -295,6 +308,39 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def thread_cpu(pid: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds per thread of a process: {tid: (kind, seconds)}.
+
+    kind: "main" (the event loop: parsing, validation, to_arrow, responses), "python"
+    (other Python threads: asyncio.to_thread → EventStore.append, sync_to_async → Django
+    ORM), "native" (named Rust/C threads: tokio-rt-worker of deltalake, jemalloc ...).
+    """
+    out: dict[int, tuple[str, float]] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            comm = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        tid = int(task.name)
+        kind = (
+            "main"
+            if tid == pid
+            else ("python" if comm in ("liveops", "python", "python3") else "native")
+        )
+        out[tid] = (kind, (int(fields[11]) + int(fields[12])) / CLK_TCK)
+    return out
+
+
+def thread_cpu_delta(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], seconds: float
+) -> dict[str, float]:
+    cores: dict[str, float] = {"main": 0.0, "python": 0.0, "native": 0.0}
+    for tid, (kind, cpu) in after.items():
+        cores[kind] += (cpu - before.get(tid, (kind, 0.0))[1]) / seconds
+    return {k: round(v, 3) for k, v in cores.items()}
+
+
 def machine_busy() -> tuple[float, float]:
     """(busy, total) jiffies of the whole machine since boot."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -338,11 +384,38 @@ def percentile(values: list[float], q: float) -> float:
 # --------------------------------------------------------------------------------------------
 
 
+def _tweak_dir(tmp: Path, tweaks: list[str]) -> Path:
+    """A sitecustomize.py for the server process: A/B experiments without touching the app.
+
+    ``no-compaction``     liveops.events.runtime.COMPACT_EVERY = 10**9 (no background
+                          compaction while live)
+    ``compact-every=N``   COMPACT_EVERY = N
+    ``switchinterval=S``  sys.setswitchinterval(S) (the GIL hand-over interval, 0.005 s)
+    """
+    lines = ["import sys"]
+    for tweak in tweaks:
+        name, _, value = tweak.partition("=")
+        if name == "no-compaction":
+            lines.append("import liveops.events.runtime as r; r.COMPACT_EVERY = 10**9")
+        elif name == "compact-every":
+            lines.append(f"import liveops.events.runtime as r; r.COMPACT_EVERY = {int(value)}")
+        elif name == "switchinterval":
+            lines.append(f"sys.setswitchinterval({float(value)})")
+        else:
+            raise SystemExit(f"unknown --server-tweak {tweak!r}")
+    folder = tmp / "tweaks"
+    folder.mkdir(exist_ok=True)
+    (folder / "sitecustomize.py").write_text("\n".join(lines) + "\n")
+    return folder
+
+
 def run_scenario(args: argparse.Namespace, mode: str, fmt: str, threads: int) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="liveops-bench-ingest-", dir=args.tmp))
     env = throwaway_env(tmp)
     if args.server_pythonpath:
         env["PYTHONPATH"] = f"{args.server_pythonpath}:{env['PYTHONPATH']}"
+    if args.server_tweak:
+        env["PYTHONPATH"] = f"{_tweak_dir(tmp, args.server_tweak)}:{env['PYTHONPATH']}"
     migrate(env)
     ids = provision(env)
     server = Server(env)
@@ -379,9 +452,14 @@ def run_scenario(args: argparse.Namespace, mode: str, fmt: str, threads: int) ->
             time.sleep(0.01)
         others = top_processes({os.getpid(), server.pid, proc.pid or 0})
         s_cpu0 = proc_cpu(server.pid)
+        threads0 = thread_cpu(server.pid)
         m0 = machine_busy()
         t0 = time.time()
-        if args.profile and mode == "throughput" and shutil.which("py-spy", path=str(Path(sys.executable).parent)):
+        if (
+            args.profile
+            and mode == "throughput"
+            and shutil.which("py-spy", path=str(Path(sys.executable).parent))
+        ):
             spy_out = Path(args.profile) / f"py-spy-{fmt}-{threads}.txt"
             spy_out.parent.mkdir(parents=True, exist_ok=True)
             spy = subprocess.Popen(
@@ -408,6 +486,7 @@ def run_scenario(args: argparse.Namespace, mode: str, fmt: str, threads: int) ->
         while time.time() < cfg["start_at"] + args.warmup + args.duration:
             time.sleep(0.01)
         s_cpu1 = proc_cpu(server.pid)
+        threads1 = thread_cpu(server.pid)
         m1 = machine_busy()
         t1 = time.time()
         report = parent.recv()
@@ -423,6 +502,9 @@ def run_scenario(args: argparse.Namespace, mode: str, fmt: str, threads: int) ->
         dups = sum(r[5] for r in records)
         busy = (m1[0] - m0[0]) / max(1, m1[1] - m0[1]) * os.cpu_count()  # cores busy
         server_cores = (s_cpu1 - s_cpu0) / window
+        per_thread = thread_cpu_delta(threads0, threads1, window)
+        # threads that ended within the window (background compactions) are gone from /proc
+        per_thread["ended"] = round(max(0.0, server_cores - sum(per_thread.values())), 3)
         client_cores = report["cpu_window"] / window
         result.update(
             events_per_s=accepted / args.duration,
@@ -434,6 +516,7 @@ def run_scenario(args: argparse.Namespace, mode: str, fmt: str, threads: int) ->
             error_sample=report["errors"][:3],
             unique_bodies=report["unique_pool"],
             server_cores=server_cores,
+            server_threads=per_thread,
             client_cores=client_cores,
             machine_cores_busy=busy,
             other_cores=max(0.0, busy - server_cores - client_cores),
@@ -455,6 +538,13 @@ def run_scenario(args: argparse.Namespace, mode: str, fmt: str, threads: int) ->
                 send_late_p99_ms=percentile(late, 99),
                 samples=len(lat),
             )
+            by_bucket: dict[int, list[float]] = {}
+            for r in measured:  # p99 per 5 s of scheduled time: does latency drift?
+                by_bucket.setdefault(int((r[0] - lo) // 5), []).append((r[2] - r[0]) * 1000)
+            result["p99_per_5s"] = [
+                round(percentile(by_bucket.get(b, []), 99))
+                for b in range(max(by_bucket, default=-1) + 1)
+            ]
         if spy is not None:
             spy.wait(timeout=60)
             result["profile"] = str(Path(args.profile) / f"py-spy-{fmt}-{threads}.txt")
@@ -464,30 +554,40 @@ def run_scenario(args: argparse.Namespace, mode: str, fmt: str, threads: int) ->
         if spy is not None and spy.poll() is None:
             spy.kill()
         server.stop()
-    log = tmp / "store" / "events" / "_delta_log"
-    commits = len(list(log.glob("*.json"))) - 1 if log.exists() else 0  # version 0 = create
-    result["commits"] = commits
-    result["events_per_commit"] = sum(r[4] for r in records) / commits if commits else 0.0
-    result["parquet_files"] = len(list((tmp / "store" / "events").rglob("*.parquet")))
+    ops = delta_operations(tmp / "store" / "events" / "_delta_log")
+    appends = ops.get("WRITE", 0)
+    result["commits"] = appends
+    result["optimize_commits"] = ops.get("OPTIMIZE", 0)
+    result["events_per_commit"] = sum(r[4] for r in records) / appends if appends else 0.0
     buckets: dict[int, int] = {}
     for r in records:  # acknowledged events per 5 s of the run (warm-up included)
         b = int((r[2] - cfg["start_at"]) // 5)
         buckets[b] = buckets.get(b, 0) + r[4]
     result["per_5s"] = [round(buckets.get(b, 0) / 5) for b in range(max(buckets, default=-1) + 1)]
-    if args.verify:
-        result["stored"] = _stored_count(tmp)
-        result["acknowledged"] = sum(r[4] for r in records)
+    result["stored"], result["active_files"] = _stored_count(tmp)
+    result["acknowledged"] = sum(r[4] for r in records)
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
 
 
-def _stored_count(tmp: Path) -> int:
+def delta_operations(log: Path) -> dict[str, int]:
+    """Number of Delta commits per operation (WRITE = appends, OPTIMIZE = compactions)."""
+    ops: dict[str, int] = {}
+    for path in log.glob("*.json"):
+        for line in path.read_bytes().splitlines():
+            info = orjson.loads(line).get("commitInfo")
+            if info:
+                ops[info.get("operation", "?")] = ops.get(info.get("operation", "?"), 0) + 1
+    return ops
+
+
+def _stored_count(tmp: Path) -> tuple[int, int]:
     # a subprocess, so this process stays free of deltalake (spawned workers don't care,
     # but keep it tidy) and the count is what a fresh reader sees
     code = (
         "import sys; from liveops.events.store import EventStore; "
-        f"print(EventStore({str(tmp / 'store')!r}).count())"
+        f"s = EventStore({str(tmp / 'store')!r}); print(s.count(), len(s.file_uris()))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -497,7 +597,8 @@ def _stored_count(tmp: Path) -> int:
         check=True,
         timeout=300,
     )
-    return int(done.stdout.strip())
+    stored, files = done.stdout.split()
+    return int(stored), int(files)
 
 
 # --------------------------------------------------------------------------------------------
@@ -544,13 +645,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", default="auto", choices=["auto", "generator", "synthetic"])
     parser.add_argument("--profile", default="", help="folder for py-spy output (throughput)")
     parser.add_argument("--profile-gil", action="store_true", help="py-spy --gil: GIL holder only")
-    parser.add_argument("--verify", action="store_true", help="count the store at the end")
     parser.add_argument("--keep", action="store_true", help="keep the tmp folders")
     parser.add_argument("--tmp", default=None, help="parent folder of the tmp folders")
     parser.add_argument(
         "--server-pythonpath",
         default="",
         help="prepend to the server's PYTHONPATH (A/B experiments, e.g. httptools)",
+    )
+    parser.add_argument(
+        "--server-tweak",
+        action="append",
+        default=[],
+        help="A/B experiment in the server (repeatable): no-compaction, compact-every=N, "
+        "switchinterval=S",
     )
     parser.add_argument("--json-out", default="", help="write all results as JSON here")
     args = parser.parse_args(argv)
@@ -583,14 +690,14 @@ def main(argv: list[str] | None = None) -> int:
                 line += (
                     f"  offered {r['offered_per_s']:,.0f}/s p50 {r['p50_ms']:.0f} ms "
                     f"p95 {r['p95_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms max {r['max_ms']:.0f} ms "
-                    f"(service p99 {r['service_p99_ms']:.0f} ms)"
+                    f"(service p99 {r['service_p99_ms']:.0f} ms); p99 per 5 s {r['p99_per_5s']}"
                 )
             line += (
-                f"\n    {r['commits']} commits ({r['events_per_commit']:,.0f} events/commit), "
-                f"{r['parquet_files']} files; ev/s per 5 s: {r['per_5s']}"
+                f"\n    server threads (cores): {r['server_threads']}; {r['commits']} appends "
+                f"({r['events_per_commit']:,.0f} events/commit), {r['optimize_commits']} "
+                f"compactions, {r['active_files']} active files; ev/s per 5 s: {r['per_5s']}"
+                f"\n    stored {r['stored']:,} / acknowledged {r['acknowledged']:,}"
             )
-            if "stored" in r:
-                line += f"  stored {r['stored']:,} / acknowledged {r['acknowledged']:,}"
             print(line, flush=True)
             if r["other_processes"]:
                 print(f"    other busy processes: {r['other_processes']}", flush=True)

@@ -5,6 +5,8 @@ liveops demo
 liveops workspace create --name N [--owner EMAIL]          prints the slug
 liveops session create --workspace SLUG --title T --platform P [--start ISO] [--end ISO]
                                                            prints the new session's id
+liveops connect --session ID --kind twitch|bilibili|tiktok --target CHANNEL_OR_ROOM
+                [--host H --port P --no-tls]              runs until Ctrl-C, prints totals
 """
 
 from __future__ import annotations
@@ -179,6 +181,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         options["date"] = args.date
     if args.target:
         options["target"] = args.target
+    if args.base_ts:
+        options["base_ts"] = args.base_ts
     bar = Progress(path.stat().st_size, "import")
 
     def progress(job: ImportJob) -> None:
@@ -236,6 +240,65 @@ def cmd_compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_connect(args: argparse.Namespace) -> int:
+    _setup()
+    import asyncio
+    import json
+    import signal
+
+    from liveops.events.connectors import ConnectorError, make_connector
+    from liveops.events.connectors.runner import Totals, django_sink, django_state, run
+    from liveops.events.models import Connector, ConnectorState
+    from liveops.planning.models import LiveSession
+
+    session = (
+        LiveSession.objects.select_related("account", "workspace").filter(pk=args.session).first()
+    )
+    if session is None:
+        raise CliError(f"--session: no live session with id {args.session}")
+    options: dict[str, Any] = {}
+    if args.kind == "twitch":
+        options = {"tls": not args.no_tls, "port": args.port}
+        if args.host:
+            options["host"] = args.host
+    elif args.host or args.port is not None or args.no_tls:
+        raise CliError("--host, --port and --no-tls are for --kind twitch only")
+    try:
+        connector = make_connector(args.kind, args.target, **options)
+    except ConnectorError as exc:
+        raise CliError(f"--target: {exc}") from exc
+    row, _ = Connector.objects.update_or_create(
+        session=session,
+        kind=args.kind,
+        target=connector.target,
+        defaults={
+            "workspace_id": session.workspace_id,
+            "state": ConnectorState.IDLE,
+            "attempts": 0,
+            "last_error": "",
+        },
+    )
+    sink = django_sink(session, origin=f"connector:{row.pk}")
+
+    async def until_stopped() -> Totals:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGINT, signal.SIGTERM)
+        for sig in signals:
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            return await run(connector, sink=sink, on_state=django_state(row), stop=stop)
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+
+    totals = asyncio.run(until_stopped())
+    print(json.dumps({"connector": row.pk, **totals.as_dict()}, ensure_ascii=False), flush=True)
+    if totals.state == ConnectorState.ERROR:
+        raise CliError(f"{args.kind} {connector.target}: {totals.last_error}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="liveops", description="LiveOps workbench")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -279,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--time-zone", help="IANA zone for times without offset")
     imp.add_argument("--date", help="YYYY-MM-DD for chat logs with time-only lines")
+    imp.add_argument(
+        "--base-ts",
+        help="ISO start time for recordings that carry only offsets (default: session start)",
+    )
     imp.set_defaults(handler=cmd_import)
 
     compact = sub.add_parser(
@@ -286,6 +353,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compact.add_argument("--session", type=int, help="only this session (default: everything)")
     compact.set_defaults(handler=cmd_compact)
+
+    conn = sub.add_parser(
+        "connect", help="record a live feed into a session until Ctrl-C; prints totals as JSON"
+    )
+    conn.add_argument("--session", type=int, required=True, help="live session id")
+    conn.add_argument("--kind", required=True, choices=["twitch", "bilibili", "tiktok"])
+    conn.add_argument(
+        "--target", required=True, help="Twitch channel, Bilibili room id or TikTok @handle"
+    )
+    conn.add_argument("--host", help="Twitch: IRC server (default irc.chat.twitch.tv)")
+    conn.add_argument("--port", type=int, help="Twitch: IRC port (default 6697, 6667 plain)")
+    conn.add_argument("--no-tls", action="store_true", help="Twitch: plain TCP instead of TLS")
+    conn.set_defaults(handler=cmd_connect)
     return parser
 
 

@@ -83,6 +83,7 @@ from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain, count
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO, Final
@@ -261,7 +262,7 @@ _ZH_PRODUCT_TEMPLATES: Final = (
     ("{name}拍了", 1),
 )
 _EN_PRODUCT_TEMPLATES: Final = (("how much is the {short}?", 2), ("{short} link pls", 1))
-_PASSPHRASE: Final = "宠粉福利来啦"
+_LUCKY_PHRASE: Final = "宠粉福利来啦"
 
 # Gifts: (name, value of one gift in the platform's virtual unit), weight.
 _GIFTS_DOUYIN: Final = (
@@ -389,7 +390,7 @@ RING_SIZE: Final = 20_000  # recently departed viewers who may come back
 #: Interaction kinds, their base rate per online viewer and second, and per segment type
 #: ("none" outside segments) a multiplier.
 _KINDS: Final = ("like", "comment", "product_click", "gift", "follow", "share")
-_BASE_RATE: Final = (1 / 40, 1 / 240, 1 / 700, 1 / 2400, 1 / 2500, 1 / 6000)
+_BASE_RATE: Final = (1 / 50, 1 / 400, 1 / 700, 1 / 2400, 1 / 2500, 1 / 6000)
 _MULT: Final[dict[str, tuple[float, ...]]] = {
     "none": (1.0, 1.0, 0.4, 1.0, 1.0, 1.0),
     "product": (1.0, 1.6, 3.0, 0.8, 0.8, 1.2),
@@ -415,6 +416,11 @@ _KNOWN_ZH: Final = frozenset(
     {"douyin", "kuaishou", "taobao", "wechat_channels", "bilibili", "xiaohongshu"}
 )
 _TABLE: Final = 1024  # size of the weighted lookup tables
+
+
+def _rng(seed: int) -> random.Random:
+    """Deterministic pseudo-randomness for synthetic data (never for secrets)."""
+    return random.Random(seed)  # noqa: S311
 
 
 def _mix64(x: int) -> int:
@@ -482,7 +488,7 @@ def _table(weighted: Sequence[tuple[Any, float]], size: int = _TABLE) -> list[An
 
 def _like_counts() -> list[int]:
     """A heavy-tailed like-count table: most events carry 1–5 taps, a few 50–300."""
-    rng = random.Random(20_260_101)
+    rng = _rng(20_260_101)
     out: list[int] = []
     for i in range(_TABLE):
         u = i / _TABLE
@@ -542,7 +548,7 @@ def _money(cents: int) -> str:
 
 def default_segments(duration_s: int, seed: int, n_products: int) -> list[Segment]:
     """A plausible run-of-show: product explanations of 4–8 min, every 4th a lucky draw."""
-    rng = random.Random(seed * 1_000_003 + 17)
+    rng = _rng(seed * 1_000_003 + 17)
     out: list[Segment] = []
     t = 300 + rng.randint(0, 120)
     product = 0
@@ -683,7 +689,7 @@ def _plan(
         for t in range(seg.start_s, seg.end_s):
             seg_of[t] = i
     # smooth per-minute traffic waves (AR(1) in log space)
-    noise_rng = random.Random(seed * 7919 + 1)
+    noise_rng = _rng(seed * 7919 + 1)
     minutes = duration_s // 60 + 1
     waves: list[float] = []
     level = 0.0
@@ -718,18 +724,17 @@ def _plan(
         j = t // bin_s
         entries[j] += arrivals[t]
         i = seg_of[t]
-        seg = segs[i] if i >= 0 else None
-        rates = _interaction_rate(seg, t - seg.start_s if seg else 0)
+        current = segs[i] if i >= 0 else None
+        rates = _interaction_rate(current, t - current.start_s if current else 0)
         # a click brings an order (and rarely a refund) with it
         rate_sum[j] += sum(rates) + rates[2] * ORDER_SHARE * (1 + REFUND_SHARE * leave_share)
     kernel = [0.5 * _survival(bin_s / 2)] + [_survival(m * bin_s) for m in range(1, n_bins)]
     online: list[float] = []
     interactions: list[float] = []
     for j in range(n_bins):
-        width = min(bin_s, duration_s - j * bin_s)
         o = sum(entries[i] * kernel[j - i] for i in range(j + 1))
         online.append(o)
-        interactions.append(o * rate_sum[j] / width * width)
+        interactions.append(o * rate_sum[j])
     return _Plan(
         duration_s=duration_s,
         viewers=viewers,
@@ -796,9 +801,8 @@ def _poisson(lam: float, rnd: Callable[[], float], gauss: Callable[[float, float
 def _next_prime(n: int) -> int:
     n = max(n, 2)
     while True:
-        if n % 2 or n == 2:
-            if all(n % d for d in range(3, math.isqrt(n) + 1, 2)):
-                return n
+        if (n % 2 or n == 2) and all(n % d for d in range(3, math.isqrt(n) + 1, 2)):
+            return n
         n += 1
 
 
@@ -833,11 +837,46 @@ def generate(
     ``products`` are :class:`Product` s, ``(product_id, name, price)`` tuples or dicts
     with those keys. ``ts`` is epoch milliseconds (``ts_format="ms"``) or an ISO-8601 UTC
     string (``"iso"``). Event ids are ``f"{id_prefix}{n}"`` (default ``gen-{seed}-``),
-    numbered in output order, so they are stable for a seed; they are unique per seed,
+    numbered as the events are made, so they are stable for a seed; they are unique per seed,
     and the event store deduplicates per workspace, so give sessions of one workspace
     different seeds or prefixes. Arguments are checked now (``ValueError``); events are
     produced lazily.
     """
+    return chain.from_iterable(
+        _ticks(
+            *_prepare(
+                n_events=n_events,
+                duration_s=duration_s,
+                viewers=viewers,
+                start=start,
+                seed=seed,
+                platform=platform,
+                segments=segments,
+                currency=currency,
+                products=products,
+                leave_share=leave_share,
+                ts_format=ts_format,
+                id_prefix=id_prefix,
+            )
+        )
+    )
+
+
+def _prepare(
+    *,
+    n_events: int | None = None,
+    duration_s: int,
+    viewers: int,
+    start: datetime,
+    seed: int,
+    platform: str = "douyin",
+    segments: Sequence[Any] | None = None,
+    currency: str = "CNY",
+    products: Sequence[Any] | None = None,
+    leave_share: float = 0.8,
+    ts_format: str = "ms",
+    id_prefix: str | None = None,
+) -> tuple[_Plan, int | None, bool, str]:
     if n_events is not None and (
         isinstance(n_events, bool) or not isinstance(n_events, int) or n_events < 0
     ):
@@ -856,11 +895,14 @@ def generate(
         leave_share=leave_share,
     )
     prefix = f"gen-{seed}-" if id_prefix is None else id_prefix
-    return _run(plan, n_events, ts_format == "iso", prefix)
+    return plan, n_events, ts_format == "iso", prefix
 
 
-def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[dict[str, Any]]:
-    rng = random.Random(plan.seed)
+def _ticks(
+    plan: _Plan, n_events: int | None, iso: bool, prefix: str
+) -> Iterator[list[dict[str, Any]]]:
+    """The events of each second of the live, in time order (``generate`` flattens them)."""
+    rng = _rng(plan.seed)
     rnd = rng.random
     gauss = rng.gauss
     lognorm = rng.lognormvariate
@@ -880,10 +922,11 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
     n_products = len(products)
 
     # -- lookup tables ------------------------------------------------------------------------
+    templates: Sequence[tuple[str, float]]
     if english:
         general = _table([*_EN_GENERAL, *((t, w * 0.1) for t, w in _ZH_GENERAL)])
         product_talk = general
-        lucky = _table([*_EN_LUCKY, (_PASSPHRASE, 2)])
+        lucky = _table([*_EN_LUCKY, (_LUCKY_PHRASE, 2)])
         templates = _EN_PRODUCT_TEMPLATES
     else:
         zh = [*_ZH_GENERAL, *((t, w * 0.05) for t, w in _EN_GENERAL)]
@@ -891,12 +934,12 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
             zh.extend(_BILIBILI_EXTRA)
         general = _table(zh)
         product_talk = _table([*_ZH_PRODUCT, *((t, w * 0.3) for t, w in zh)])
-        lucky = _table([(_PASSPHRASE, 12), *_ZH_LUCKY, *((t, w * 0.1) for t, w in zh)])
+        lucky = _table([(_LUCKY_PHRASE, 12), *_ZH_LUCKY, *((t, w * 0.1) for t, w in zh)])
         templates = _ZH_PRODUCT_TEMPLATES
     featured_talk: list[list[str]] = []
-    for p in products:
-        short = _short_name(p.name)
-        own = [(tpl.format(short=short, name=p.name), w) for tpl, w in templates]
+    for item in products:
+        short = _short_name(item.name)
+        own = [(tpl.format(short=short, name=item.name), w) for tpl, w in templates]
         featured_talk.append(_table([*own, *((t, 0.4 * w) for t, w in _ZH_PRODUCT)]))
     seg_talk: list[list[str]] = []
     for seg in segments:
@@ -932,9 +975,12 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
     tiers: list[list[list[Any]]] = [[], [], []]
     departures: list[tuple[int, int, list[Any]]] = []  # heap of (leave_ms, idx, record)
     ring: list[list[Any]] = []  # recently departed (may re-enter)
+    departed: list[list[Any]] = []  # departed in this second (join the ring after arrivals)
     followed: set[int] = set()
     pending: list[tuple[int, int, dict[str, Any]]] = []  # heap of (ts, seq, order/refund)
-    pending_seq = 0
+    pending_seq = count()
+    next_id = map(f"{prefix}{{}}".format, count()).__next__
+    size = _TABLE
 
     # -- n_events: intensity from the fluid model, corrected every bin -------------------------
     bin_s = plan.bin_s
@@ -961,31 +1007,10 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
     emitted = 0
     rates_cache: dict[tuple[int, int], tuple[float, ...]] = {}
 
-    for t in range(duration):
-        base = start_ms + t * 1000 + 1
-        tick_end = base + 999
-        last = t == duration - 1
-        events: list[dict[str, Any]] = []
-        append = events.append
-
-        if n_events is not None and t % bin_s == 0 and t:
-            j = t // bin_s
-            online_now = len(tiers[0]) + len(tiers[1]) + len(tiers[2])
-            structural = (
-                entries_after[j] * (1 + leave_share)
-                + online_now * leave_share
-                + (duration - t) // SNAPSHOT_EVERY_S
-            )
-            fluid = plan.fluid_online[j - 1]
-            ratio = min(2.0, max(0.5, online_now / fluid)) if fluid > 0 else 1.0
-            expected_rest = int_cum_after[j] * ratio
-            if expected_rest > 0:
-                wanted = (n_events - emitted - structural) / expected_rest
-                intensity = min(max(wanted, 0.0), max(4 * base_intensity, 1.0))
-
-        # 1. departures due in this tick (everyone at the end of the live)
-        while departures and (last or departures[0][0] <= tick_end):
-            leave_ms, idx, rec = heapq.heappop(departures)
+    def depart(until_ms: int, append: Callable[[dict[str, Any]], None]) -> None:
+        """Take the viewers whose watch ends by ``until_ms`` off the audience."""
+        while departures and departures[0][0] <= until_ms:
+            leave_ms, _, rec = heapq.heappop(departures)
             group = tiers[rec[3]]
             moved = group.pop()
             if moved is not rec:
@@ -994,7 +1019,7 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
             if rec[6]:
                 append(
                     {
-                        "event_id": "",
+                        "event_id": next_id(),
                         "ts": leave_ms if leave_ms < end_ms else end_ms,
                         "kind": "leave",
                         "viewer_id": rec[0],
@@ -1002,10 +1027,38 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
                         "platform": platform,
                     }
                 )
-            if len(ring) < RING_SIZE:
-                ring.append(rec)
-            else:
-                ring[int(rnd() * RING_SIZE)] = rec
+            departed.append(rec)  # may come back from the next second on
+
+    for t in range(duration):
+        base = start_ms + t * 1000 + 1
+        tick_end = base + 999
+        last = t == duration - 1
+        events: list[dict[str, Any]] = []
+        append = events.append
+
+        if n_events is not None and t % SNAPSHOT_EVERY_S == 0 and t:
+            # re-aim every 10 s: what is left to emit ÷ what the fluid model expects is left,
+            # keeping a margin of two standard deviations for the last second to top up
+            j = t // bin_s
+            left_in_bin = (min((j + 1) * bin_s, duration) - t) / min(bin_s, duration - j * bin_s)
+            online_now = len(tiers[0]) + len(tiers[1]) + len(tiers[2])
+            structural = (
+                (entries_after[j + 1] + plan.fluid_entries[j] * left_in_bin) * (1 + leave_share)
+                + online_now * leave_share
+                + (duration - t) // SNAPSHOT_EVERY_S
+            )
+            fluid = plan.fluid_online[j]
+            ratio = min(2.0, max(0.5, online_now / fluid)) if fluid > 0 else 1.0
+            expected_rest = (
+                int_cum_after[j + 1] + plan.fluid_interactions[j] * left_in_bin
+            ) * ratio
+            if expected_rest > 0:
+                margin = 2 * math.sqrt(max(1.0, expected_rest * intensity))
+                wanted = (n_events - emitted - structural - margin) / expected_rest
+                intensity = min(max(wanted, 0.0), max(4 * base_intensity, 1.0))
+
+        # 1. departures due in this tick
+        depart(tick_end, append)
 
         # 2. arrivals (none in the last second: the live is closing)
         n_arrivals = 0 if last else _poisson(arrivals[t], rnd, gauss)
@@ -1019,14 +1072,14 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
                     rec[2] = sources[int(rnd() * _TABLE)]
             elif new_viewers < max_new:
                 new_viewers += 1
+                idx = nonfan_base + new_viewers
                 if rnd() < FAN_POOL_SHARE:
-                    while True:
-                        idx = (fan_mult * fan_counter + fan_add) % fan_prime
+                    while fan_counter < fan_prime:  # walk the permutation into [0, fan_pool)
+                        candidate = (fan_mult * fan_counter + fan_add) % fan_prime
                         fan_counter += 1
-                        if idx < fan_pool or fan_counter > fan_prime:
+                        if candidate < fan_pool:
+                            idx = candidate
                             break
-                else:
-                    idx = nonfan_base + new_viewers
                 h = _mix64(idx)
                 tier = tier_of_viewer[h % _TABLE]
                 rec = [
@@ -1058,7 +1111,7 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
             heapq.heappush(departures, (leave_ms, rec[8], rec))
             append(
                 {
-                    "event_id": "",
+                    "event_id": next_id(),
                     "ts": enter_ms,
                     "kind": "enter",
                     "viewer_id": rec[0],
@@ -1067,6 +1120,13 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
                     "platform": platform,
                 }
             )
+
+        for rec in departed:
+            if len(ring) < RING_SIZE:
+                ring.append(rec)
+            else:
+                ring[int(rnd() * RING_SIZE)] = rec
+        departed.clear()
 
         # 3. interactions of the viewers online now
         g0, g1, g2 = tiers
@@ -1082,58 +1142,60 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
             scale = online * intensity
             featured = segments[seg_index].product if seg_index >= 0 else -1
             talk = seg_talk[seg_index] if seg_index >= 0 else general
-            lucky_now = seg_index >= 0 and segments[seg_index].kind == "lucky_draw"
-            for kind_i in range(6):
-                count = _poisson(rates[kind_i] * scale, rnd, gauss)
-                if last and kind_i == 0 and n_events is not None:
-                    count = max(count, n_events - emitted - len(events) - online - 6)
-                if not count:
-                    continue
+            like_mult = 2 if seg_index >= 0 and segments[seg_index].kind == "lucky_draw" else 1
+            if g0 and g1 and g2:
+                groups = tiers
+            else:  # an empty tier: its share goes to the biggest one
+                biggest = max(tiers, key=len)
+                groups = [g if g else biggest for g in tiers]
+
+            # likes (half of all events): their own tight loop
+            picks = tier_pick[0]
+            for _ in range(_poisson(rates[0] * scale, rnd, gauss)):
+                group = groups[picks[int(rnd() * size)]]
+                rec = group[int(rnd() * len(group))]
+                ts = base + int(rnd() * 1000)
+                append(
+                    {
+                        "event_id": next_id(),
+                        "ts": ts if ts > rec[4] else rec[4] + 1,
+                        "kind": "like",
+                        "viewer_id": rec[0],
+                        "viewer_name": rec[1],
+                        "quantity": like_counts[int(rnd() * size)] * like_mult,
+                        "platform": platform,
+                    }
+                )
+            picks = tier_pick[1]
+            for _ in range(_poisson(rates[1] * scale, rnd, gauss)):
+                group = groups[picks[int(rnd() * size)]]
+                rec = group[int(rnd() * len(group))]
+                ts = base + int(rnd() * 1000)
+                append(
+                    {
+                        "event_id": next_id(),
+                        "ts": ts if ts > rec[4] else rec[4] + 1,
+                        "kind": "comment",
+                        "viewer_id": rec[0],
+                        "viewer_name": rec[1],
+                        "text": talk[int(rnd() * size)],
+                        "platform": platform,
+                    }
+                )
+            for kind_i in (2, 3, 4, 5):
                 picks = tier_pick[kind_i]
-                for _ in range(count):
-                    group = tiers[picks[int(rnd() * _TABLE)]]
-                    if not group:
-                        group = g0 if len(g0) >= len(g1) else g1
-                        if len(g2) > len(group):
-                            group = g2
+                for _ in range(_poisson(rates[kind_i] * scale, rnd, gauss)):
+                    group = groups[picks[int(rnd() * size)]]
                     rec = group[int(rnd() * len(group))]
                     ts = base + int(rnd() * 1000)
                     if ts <= rec[4]:
                         ts = rec[4] + 1
-                    if kind_i == 0:
-                        q = like_counts[int(rnd() * _TABLE)]
-                        append(
-                            {
-                                "event_id": "",
-                                "ts": ts,
-                                "kind": "like",
-                                "viewer_id": rec[0],
-                                "viewer_name": rec[1],
-                                "quantity": q * 2 if lucky_now else q,
-                                "platform": platform,
-                            }
-                        )
-                    elif kind_i == 1:
-                        append(
-                            {
-                                "event_id": "",
-                                "ts": ts,
-                                "kind": "comment",
-                                "viewer_id": rec[0],
-                                "viewer_name": rec[1],
-                                "text": talk[int(rnd() * _TABLE)],
-                                "platform": platform,
-                            }
-                        )
-                    elif kind_i == 2:
-                        if featured >= 0 and rnd() < 0.7:
-                            p = featured
-                        else:
-                            p = int(rnd() * n_products)
+                    if kind_i == 2:
+                        p = featured if featured >= 0 and rnd() < 0.7 else int(rnd() * n_products)
                         product_id = products[p].product_id
                         append(
                             {
-                                "event_id": "",
+                                "event_id": next_id(),
                                 "ts": ts,
                                 "kind": "product_click",
                                 "viewer_id": rec[0],
@@ -1142,62 +1204,42 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
                                 "platform": platform,
                             }
                         )
-                        if rnd() < ORDER_SHARE:
-                            due = ts + 3000 + int(rnd() * 87_000)
-                            if due >= rec[5]:
-                                due = rec[5] - 1
-                            if due > ts and due <= end_ms:
-                                qty = order_qty[int(rnd() * _TABLE)]
-                                amount = _money(prices[p] * qty)
-                                pending_seq += 1
-                                heapq.heappush(
-                                    pending,
-                                    (
-                                        due,
-                                        pending_seq,
-                                        {
-                                            "event_id": "",
-                                            "ts": due,
-                                            "kind": "order",
-                                            "viewer_id": rec[0],
-                                            "viewer_name": rec[1],
-                                            "quantity": qty,
-                                            "amount": amount,
-                                            "currency": currency,
-                                            "product_id": product_id,
-                                            "platform": platform,
-                                        },
-                                    ),
-                                )
-                                if rec[6] and rnd() < REFUND_SHARE:
-                                    refund_at = due + 60_000 + int(rnd() * 1_140_000)
-                                    if refund_at <= end_ms:
-                                        pending_seq += 1
-                                        heapq.heappush(
-                                            pending,
-                                            (
-                                                refund_at,
-                                                pending_seq,
-                                                {
-                                                    "event_id": "",
-                                                    "ts": refund_at,
-                                                    "kind": "refund",
-                                                    "viewer_id": rec[0],
-                                                    "viewer_name": rec[1],
-                                                    "quantity": qty,
-                                                    "amount": amount,
-                                                    "currency": currency,
-                                                    "product_id": product_id,
-                                                    "platform": platform,
-                                                },
-                                            ),
-                                        )
+                        if rnd() >= ORDER_SHARE:
+                            continue
+                        due = min(ts + 3000 + int(rnd() * 87_000), rec[5] - 1)
+                        if not ts < due <= end_ms:
+                            continue
+                        qty = order_qty[int(rnd() * size)]
+                        amount = _money(prices[p] * qty)
+                        order = {
+                            "event_id": next_id(),
+                            "ts": due,
+                            "kind": "order",
+                            "viewer_id": rec[0],
+                            "viewer_name": rec[1],
+                            "quantity": qty,
+                            "amount": amount,
+                            "currency": currency,
+                            "product_id": product_id,
+                            "platform": platform,
+                        }
+                        heapq.heappush(pending, (due, next(pending_seq), order))
+                        if rec[6] and rnd() < REFUND_SHARE:
+                            refund_at = due + 60_000 + int(rnd() * 1_140_000)
+                            if refund_at <= end_ms:
+                                refund = {
+                                    **order,
+                                    "event_id": next_id(),
+                                    "ts": refund_at,
+                                    "kind": "refund",
+                                }
+                                heapq.heappush(pending, (refund_at, next(pending_seq), refund))
                     elif kind_i == 3:
-                        name, unit = gifts[int(rnd() * _TABLE)]
-                        n_gifts = gift_counts[int(rnd() * _TABLE)] if unit < 100 else 1
+                        name, unit = gifts[int(rnd() * size)]
+                        n_gifts = gift_counts[int(rnd() * size)] if unit < 100 else 1
                         append(
                             {
-                                "event_id": "",
+                                "event_id": next_id(),
                                 "ts": ts,
                                 "kind": "gift",
                                 "viewer_id": rec[0],
@@ -1214,7 +1256,7 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
                         followed.add(rec[8])
                         append(
                             {
-                                "event_id": "",
+                                "event_id": next_id(),
                                 "ts": ts,
                                 "kind": "follow",
                                 "viewer_id": rec[0],
@@ -1225,7 +1267,7 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
                     else:
                         append(
                             {
-                                "event_id": "",
+                                "event_id": next_id(),
                                 "ts": ts,
                                 "kind": "share",
                                 "viewer_id": rec[0],
@@ -1234,31 +1276,62 @@ def _run(plan: _Plan, n_events: int | None, iso: bool, prefix: str) -> Iterator[
                             }
                         )
 
-        # 4. orders and refunds that fall due
+        # 4. the live ends: with n_events, top up with likes first; then everyone leaves
+        if last:
+            if n_events is not None and online:
+                leaving = sum(1 for d in departures if d[2][6])
+                due_now = sum(1 for d in pending if d[0] <= tick_end)
+                deficit = n_events - emitted - len(events) - leaving - due_now
+                everyone = [*g0, *g1, *g2]
+                for _ in range(max(0, deficit)):
+                    rec = everyone[int(rnd() * online)]
+                    ts = base + int(rnd() * 1000)
+                    append(
+                        {
+                            "event_id": next_id(),
+                            "ts": ts if ts > rec[4] else rec[4] + 1,
+                            "kind": "like",
+                            "viewer_id": rec[0],
+                            "viewer_name": rec[1],
+                            "quantity": like_counts[int(rnd() * size)],
+                            "platform": platform,
+                        }
+                    )
+            depart(1 << 62, append)
+
+        # 5. orders and refunds that fall due
         while pending and pending[0][0] <= tick_end:
             append(heapq.heappop(pending)[2])
 
         if len(events) > 1:
             events.sort(key=_BY_TS)
-        # 5. the platform's online count at whole 10-second marks (state after this tick)
+        # 6. the platform's online count at whole 10-second marks (state after this tick)
         if (t + 1) % SNAPSHOT_EVERY_S == 0 and not last:
             append(
                 {
-                    "event_id": "",
+                    "event_id": next_id(),
                     "ts": tick_end,
                     "kind": "online_count",
                     "quantity": len(g0) + len(g1) + len(g2),
                     "platform": platform,
                 }
             )
-        for event in events:
-            if emitted == limit:
-                return
-            event["event_id"] = f"{prefix}{emitted}"
+        if not events:
+            continue
+        if limit >= 0 and emitted + len(events) >= limit:
+            del events[limit - emitted :]
+            emitted = limit
             if iso:
+                for event in events:
+                    event["ts"] = _iso(event["ts"])
+            if events:
+                yield events
+            return
+        emitted += len(events)
+        if iso:
+            for event in events:
                 event["ts"] = _iso(event["ts"])
-            emitted += 1
-            yield event
+        yield events
 
 
 _BY_TS: Final = itemgetter("ts")
@@ -1291,7 +1364,7 @@ class Written:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
-_CHUNK: Final = 8192
+_CHUNK: Final = 16_384
 
 
 def _writer(out: BinaryIO, chunks: queue.Queue[bytes | None], failure: list[BaseException]) -> None:
@@ -1317,71 +1390,64 @@ def generate_session_file(
 ) -> Written:
     """Write :func:`generate` (``**kw``) to ``path`` as NDJSON; gzip if asked or ``*.gz``.
 
-    The file appears complete or not at all (written to ``path + ".part"``, then renamed).
-    Serialising and compressing run in two threads (zlib releases the GIL), so the
-    generator keeps one core busy. ``progress`` is called every 8192 events and at the end.
+    The file appears complete or not at all (written to ``path + ".part"``, then renamed;
+    an error or Ctrl-C removes the part file). Compressing and writing run in a second
+    thread (zlib releases the GIL), so on two cores generating is the only bottleneck.
+    ``progress`` is called about every 16 000 events and once at the end.
     """
     target = Path(path)
     use_gzip = target.suffix == ".gz" if gzip is None else gzip
-    events = generate(**kw)  # validates the arguments before any file is touched
+    ticks = _ticks(*_prepare(**kw))  # validates the arguments before any file is touched
     duration_s = int(kw["duration_s"])
     target_events = kw.get("n_events")
-    start_ms: int | None = None
+    start_ms = _ms_of(kw["start"])
     partial = target.with_name(target.name + ".part")
     target.parent.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
-    count = 0
+    written = 0
     dumps = orjson.dumps
+    newline = orjson.OPT_APPEND_NEWLINE
     chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
     failure: list[BaseException] = []
-    with open(partial, "wb") as raw:
-        sink: BinaryIO = (
-            gzip_module.GzipFile(fileobj=raw, mode="wb", compresslevel=compresslevel, mtime=0)  # type: ignore[assignment]
-            if use_gzip
-            else raw
-        )
-        worker = threading.Thread(target=_writer, args=(sink, chunks, failure), daemon=True)
-        worker.start()
-        try:
-            lines: list[bytes] = []
-            last_ts: Any = None
-            for event in events:
-                lines.append(dumps(event))
-                if len(lines) == _CHUNK:
-                    lines.append(b"")
-                    chunks.put(b"\n".join(lines))
-                    count += _CHUNK
-                    lines = []
-                    if failure:
-                        break
-                    if progress is not None:
-                        last_ts = event["ts"]
-                        start_ms = start_ms if start_ms is not None else _ms_of(kw["start"])
-                        progress(
-                            GenerateProgress(
-                                count,
-                                (_ms_of(last_ts) - start_ms) / 1000,
-                                duration_s,
-                                target_events,
-                            )
-                        )
-            if lines and not failure:
-                lines.append(b"")
-                chunks.put(b"\n".join(lines))
-                count += len(lines) - 1
-        finally:
-            chunks.put(None)
-            worker.join()
-        if use_gzip:
-            sink.close()
-    if failure:
+    try:
+        with open(partial, "wb") as raw:
+            sink: Any = (
+                gzip_module.GzipFile(fileobj=raw, mode="wb", compresslevel=compresslevel, mtime=0)
+                if use_gzip
+                else raw
+            )
+            worker = threading.Thread(target=_writer, args=(sink, chunks, failure), daemon=True)
+            worker.start()
+            try:
+                lines: list[bytes] = []
+                for tick in ticks:
+                    lines.extend([dumps(event, option=newline) for event in tick])
+                    if len(lines) >= _CHUNK:
+                        chunks.put(b"".join(lines))
+                        written += len(lines)
+                        lines = []
+                        if failure:
+                            break
+                        if progress is not None:
+                            live_s = (_ms_of(tick[-1]["ts"]) - start_ms) / 1000
+                            progress(GenerateProgress(written, live_s, duration_s, target_events))
+                if lines and not failure:
+                    chunks.put(b"".join(lines))
+                    written += len(lines)
+            finally:
+                chunks.put(None)
+                worker.join()
+            if use_gzip:
+                sink.close()
+        if failure:
+            raise failure[0]
+    except BaseException:
         partial.unlink(missing_ok=True)
-        raise failure[0]
+        raise
     os.replace(partial, target)
     if progress is not None:
-        progress(GenerateProgress(count, float(duration_s), duration_s, target_events))
-    size = target.stat().st_size
-    return Written(target, count, size, time.perf_counter() - began)
+        progress(GenerateProgress(written, float(duration_s), duration_s, target_events))
+    return Written(target, written, target.stat().st_size, time.perf_counter() - began)
 
 
 def _ms_of(value: Any) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import F
@@ -352,6 +353,15 @@ def import_file(
     from liveops.events.importers.base import ImportFormatError
 
     name = filename or os.path.basename(path)
+    options = dict(options or {})
+    start = session.actual_start or session.scheduled_start
+    if start is not None:
+        # Recordings that only carry offsets from the start (chat replays) or time-only log
+        # lines are placed on the session's own start unless told otherwise.
+        options.setdefault("base_ts", start.isoformat())
+        options.setdefault(
+            "date", start.astimezone(ZoneInfo(session.workspace.time_zone)).date().isoformat()
+        )
     if job is None:
         job = import_job_create(
             session=session, filename=name, path=path, fmt=fmt or "", size=0, by=by
@@ -377,7 +387,7 @@ def import_file(
             position = (lambda: raw_file.tell()) if raw_file is not None else None
             import_items(
                 job=job,
-                items=importer.parse(stream, options=options or {}),
+                items=importer.parse(stream, options=options),
                 progress=progress,
                 bytes_read=_safe_tell(position),
             )

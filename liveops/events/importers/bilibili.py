@@ -78,7 +78,7 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
-from .base import Item, Problem, Record, Skipped
+from .base import ImportFormatError, Item, Problem, Record, Skipped
 from .safety import MAX_LINE_BYTES, epoch_to_ms, read_lines
 
 __all__ = ["GOLD_PER_CNY", "BilibiliImporter"]
@@ -329,11 +329,17 @@ def _unwrap(obj: dict[str, Any]) -> tuple[dict[str, Any] | None, Any]:
 
 
 def _zone(name: Any) -> Any:
+    """The time zone for naive wrapper timestamps (``options["time_zone"]``)."""
     if not name:
         return None
-    from zoneinfo import ZoneInfo
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    return ZoneInfo(str(name))
+    try:
+        return ZoneInfo(str(name).strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImportFormatError(
+            f"time zone {name!r} is unknown; use an IANA name such as Asia/Shanghai or UTC."
+        ) from None
 
 
 def _data(message: dict[str, Any]) -> dict[str, Any]:

@@ -242,6 +242,7 @@ _MULTIPLIERS: Final[dict[str, int]] = {
     "m": 1_000_000,
 }
 _NUMBER_RE: Final = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_PLAIN_RE: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
 _GROUPED_RE: Final = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 _CURRENCY_PREFIX_RE: Final = re.compile(r"^(?:[¥$€£]|cny|rmb|usd)\s*", re.IGNORECASE)
 _UNIT_SUFFIX_RE: Final = re.compile(r"\s*(?:元|人|次|个|单|件|条|cny|rmb)$", re.IGNORECASE)
@@ -379,6 +380,8 @@ def parse_number(value: Any) -> Decimal | None:
         return _float_decimal(value)
     if not isinstance(value, str):
         raise NumberError(f"a {type(value).__name__} is not a number")
+    if _PLAIN_RE.fullmatch(value):
+        return Decimal(value)
     text = unicodedata.normalize("NFKC", value).strip()
     if text.lower() in _EMPTY_WORDS:
         return None
@@ -484,11 +487,18 @@ class _Clock:
             return self._number(Decimal(str(value)))
         if not isinstance(value, str):
             raise ValueError("not a time")
-        text = unicodedata.normalize("NFKC", value).strip()
+        text = value.strip()
+        if not text.isascii():
+            text = unicodedata.normalize("NFKC", text)
         if text.lower() in _EMPTY_WORDS:
             return None
         if _NUMBER_RE.fullmatch(text):
             return self._number(Decimal(text))
+        if len(text) >= 10 and text[4:5] == "-" and text.isascii():
+            try:  # the common ISO shapes, in C
+                return self.aware(datetime.fromisoformat(text))
+            except ValueError:
+                pass
         match = _DATETIME_RE.fullmatch(text)
         if match:
             return self._from_match(match)
@@ -579,6 +589,8 @@ class _CellError(Exception):
 
 
 def _cell_text(value: Any) -> str:
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -608,6 +620,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def _raw(headers: list[str], row: list[Any]) -> str:
+    if len(row) == len(headers) and all(type(c) is str for c in row):  # CSV: all text
+        return orjson.dumps(dict(zip(headers, row, strict=True))).decode()
     record = {h: _jsonable(row[i]) if i < len(row) else None for i, h in enumerate(headers)}
     for i in range(len(headers), len(row)):
         if row[i] not in (None, ""):
@@ -670,6 +684,7 @@ class _Table:
                 f"{', '.join(sorted(KINDS))}."
             )
         self.default_kind: str | None = default_kind or None
+        self.kind_cache: dict[str, str] = {}
         self.platform = opts.get("platform") or None
         self.currency = opts.get("currency") or None
         self.seen_data = False
@@ -678,6 +693,14 @@ class _Table:
 
     def items(self, rows: Iterator[tuple[int, list[Any]]]) -> Iterator[Item]:
         header_row = self.opts.get("header_row")
+        if header_row not in (None, "") and (
+            isinstance(header_row, bool)
+            or not str(header_row).isdigit()
+            or not 1 <= int(header_row) <= 1000
+        ):
+            raise ImportFormatError(
+                f"header_row {header_row!r} must be a row number from 1 to 1000."
+            )
         buffered: list[tuple[int, list[Any]]] = []
         header_at: int | None = None
         for number, row in rows:
@@ -762,7 +785,7 @@ class _Table:
         location = f"row {number}"
         raw = _raw(headers, row)
         first = next((_cell_text(c) for c in row if _cell_text(c)), "")
-        if normalize_header(first) in _TOTAL_WORDS:
+        if len(first) <= 10 and normalize_header(first) in _TOTAL_WORDS:
             return Skipped(location, "totals row", raw)
         try:
             if self.target == "minute_stats":
@@ -880,7 +903,11 @@ class _Table:
         if "kind" in self.columns:
             text = self._text(row, "kind")
             if text:
-                kind = self.kind_values.get(_kind_key(text))
+                kind = self.kind_cache.get(text)
+                if kind is None:
+                    kind = self.kind_values.get(_kind_key(text))
+                    if kind is not None and len(self.kind_cache) < 1000:
+                        self.kind_cache[text] = kind
                 if kind is None:
                     raise _CellError(
                         "bad_kind",

@@ -110,6 +110,7 @@ def _lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
 _ESCAPE: Final = re.compile(r"\\(.?)", re.DOTALL)
 _ESCAPES: Final = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 _COMMAND: Final = re.compile(r"[A-Z]+|\d{3}")
+_MSG_ID: Final = re.compile(r"[a-z0-9_-]{1,40}")
 
 
 def unescape_tag(value: str) -> str:
@@ -279,7 +280,8 @@ class TwitchIrcImporter:
                 if viewers.isdigit():
                     fields["quantity"] = int(viewers)
             else:
-                reason = f"USERNOTICE {msg_id or 'without msg-id'} (not an audience event)"
+                shown = msg_id if _MSG_ID.fullmatch(msg_id) else "other msg-id"
+                reason = f"USERNOTICE {shown} (not an audience event)"
                 return Skipped(location, reason, line)
         sent = tags.get("tmi-sent-ts", "")
         if not sent.isdigit():

@@ -210,7 +210,8 @@ class YouTubeActionsImporter:
                 location,
                 "bad_row",
                 "row",
-                f"{location} is a JSON {type(obj).__name__}, not a chat action or response.",
+                f"{location} is a JSON {type(obj).__name__}, not a chat action or response; "
+                "remove it.",
                 raw,
             )
             return
@@ -224,18 +225,24 @@ class YouTubeActionsImporter:
                 return
         else:
             actions = []
+            wrappers = 0
             for wrapper in self._action_lists(obj):
+                wrappers += 1
                 for action in wrapper:
                     actions.extend(self._flatten(action))
             if not actions:
+                short = decode_raw(value.raw[:65536])
+                if wrappers:  # a poll that brought no new messages
+                    yield Skipped(location, "chat response without actions", short)
+                    return
                 yield Problem(
                     location,
                     "unknown_type",
                     "row",
                     f"{location} holds no live-chat actions (no addChatItemAction, no "
-                    "liveChatRenderer / liveChatContinuation actions); is this a YouTube "
-                    "live-chat capture?",
-                    decode_raw(value.raw[:65536]),
+                    "liveChatRenderer / liveChatContinuation actions); remove it, or import "
+                    "the file with its own format if it is not a YouTube live-chat capture.",
+                    short,
                 )
                 return
         for number, action in enumerate(actions, 1):
@@ -262,9 +269,8 @@ class YouTubeActionsImporter:
         if isinstance(obj, dict):
             for key, child in obj.items():
                 if key in _WRAPPERS and isinstance(child, dict):
-                    actions = child.get("actions")
-                    if isinstance(actions, list):
-                        yield actions
+                    actions = child.get("actions")  # absent when a poll brought nothing
+                    yield actions if isinstance(actions, list) else []
                 elif isinstance(child, dict | list):
                     yield from YouTubeActionsImporter._action_lists(child, depth + 1)
         elif isinstance(obj, list):
@@ -278,7 +284,7 @@ class YouTubeActionsImporter:
                 location,
                 "unknown_type",
                 "row",
-                f"{location} is not a live-chat action (no …Action / …Command key).",
+                f"{location} is not a live-chat action (no …Action / …Command key); remove it.",
                 raw,
             )
         if key in _SKIPPED_ACTIONS:
@@ -299,9 +305,18 @@ class YouTubeActionsImporter:
                 "audience event, report it with this raw record.",
                 raw,
             )
-        if not isinstance(item, dict) or len(item) != 1:
-            return Problem(location, "bad_row", "row", f"{location}: {key} has no chat item.", raw)
-        renderer_name, renderer = next(iter(item.items()))
+        names = [k for k in item if k.endswith("Renderer")] if isinstance(item, dict) else []
+        if not names or not isinstance(item, dict):
+            return Problem(
+                location,
+                "bad_row",
+                "row",
+                f"{location}: {key} has no chat item (…Renderer); the capture is incomplete: "
+                "remove this action or capture the chat again.",
+                raw,
+            )
+        renderer_name = names[0]
+        renderer = item[renderer_name]
         if renderer_name in _SKIPPED_ITEMS:
             return Skipped(location, _SKIPPED_ITEMS[renderer_name], raw)
         if renderer_name not in _AUDIENCE or not isinstance(renderer, dict):
@@ -327,7 +342,8 @@ class YouTubeActionsImporter:
                 location,
                 "bad_timestamp",
                 "ts",
-                f"{location}: {name} has no readable timestampUsec ({stamp!r}).",
+                f"{location}: {name} has no readable timestampUsec ({stamp!r}); remove this "
+                "action or capture the chat again.",
                 raw,
             )
         event_id = renderer.get("id")

@@ -389,6 +389,48 @@ def test_chat_downloader_time_base_options() -> None:
     assert isinstance(stamp, Record) and stamp.fields["ts"] == "2020-09-13T12:26:40+00:00"
 
 
+def test_chat_downloader_json_lines_broken_line_is_one_problem() -> None:
+    good = orjson.dumps(NEW_SCHEMA[0])
+    data = good + b'\n{"message": "cut in the mid\n\n' + good + b"\n"
+    items = parse(CD, data)
+    assert [(type(i).__name__, i.location) for i in items] == [
+        ("Record", "line 1"),
+        ("Problem", "line 2"),
+        ("Record", "line 4"),
+    ]
+    assert isinstance(items[1], Problem) and "fix or remove" in items[1].message
+
+
+def test_youtube_actions_replace_unknown_and_replay_lines() -> None:
+    text = {
+        "liveChatTextMessageRenderer": {
+            "id": "held-1",
+            "timestampUsec": "1600000000000000",
+            "message": {"runs": [{"text": "approved "}, {"emoji": {"emojiId": "😀",
+                                                                   "shortcuts": [":grin:"]}}]},
+            "authorName": {"simpleText": "Held"},
+            "authorExternalChannelId": "UC" + "h" * 22,
+        }
+    }  # fmt: skip
+    actions = [
+        {"addChatItemAction": {"item": {"liveChatPlaceholderItemRenderer": {"id": "held-1"}}}},
+        {"replaceChatItemAction": {"targetItemId": "held-1", "replacementItem": text}},
+        {"someFutureAction": {"x": 1}},
+    ]
+    line = orjson.dumps({"clickTrackingParams": "x", "replayChatItemAction": {"actions": actions}})
+    items = parse(YT, line + b"\n")
+    assert [(type(i).__name__, i.location) for i in items] == [
+        ("Skipped", "line 1, action 1"),
+        ("Record", "line 1, action 2"),
+        ("Problem", "line 1, action 3"),
+    ]
+    shown = items[1]
+    assert isinstance(shown, Record)
+    assert shown.fields["event_id"] == "held-1" and shown.fields["text"] == "approved 😀"
+    unknown = items[2]
+    assert isinstance(unknown, Problem) and "someFutureAction" in unknown.message
+
+
 # ============================================================================================
 # Money
 # ============================================================================================
@@ -685,7 +727,7 @@ def test_streaming_splitter_matches_json_loads(
     data = json.dumps(values, indent=indent).encode()
     split = list(iter_json_values(io.BytesIO(data), chunk_size=chunk_size))
     assert all(v.error is None for v in split)
-    assert [orjson.loads(v.raw) for v in split] == json.loads(data)
+    assert [json.loads(v.raw) for v in split] == json.loads(data)
     assert [v.location for v in split] == [f"item {n}" for n in range(1, len(values) + 1)]
 
 
@@ -808,11 +850,8 @@ def _irc_line(draw: st.DrawFn) -> tuple[str, str, str | None]:
                    "raid": "record:enter"}[shape]  # fmt: skip
         return outcome, f"@{_join(tags)} {notice}", name
     if shape == "clearchat":
-        return (
-            "skipped",
-            f"@ban-duration=5;tmi-sent-ts=1 :tmi.twitch.tv CLEARCHAT #chan :{name}",
-            None,
-        )
+        target = draw(_names)
+        return "skipped", f"@ban-duration=5 :tmi.twitch.tv CLEARCHAT #chan :{target}", None
     if shape == "ping":
         return "skipped", "PING :tmi.twitch.tv", None
     return "skipped", ":u!u@u.tmi.twitch.tv JOIN #chan", None
@@ -903,3 +942,12 @@ def test_chat_downloader_streams_a_big_file_in_flat_memory(tmp_path: Path) -> No
         tracemalloc.stop()
     assert parsed == count
     assert peak < 20_000_000, f"peak {peak / 1e6:.1f} MB while reading {size / 1e6:.0f} MB"
+
+
+def test_youtube_actions_empty_polls_and_foreign_objects() -> None:
+    empty_poll = {"responseContext": {}, "continuationContents": {"liveChatContinuation": {}}}
+    data = orjson.dumps(empty_poll) + b"\n" + orjson.dumps({"kind": "comment"}) + b"\n"
+    items = parse(YT, data)
+    assert isinstance(items[0], Skipped) and items[0].reason == "chat response without actions"
+    assert isinstance(items[1], Problem) and items[1].location == "line 2"
+    assert "remove it" in items[1].message

@@ -498,3 +498,28 @@ def test_property_csv_counts_match_generated(
 def test_skipped_items_keep_the_count_exact() -> None:
     items = parse_csv(MINUTE_CSV, **SHANGHAI)
     assert sum(isinstance(i, Skipped) for i in items) == 2  # title + totals
+
+
+def test_header_row_and_sheet_options(tmp_path: Path) -> None:
+    text = "说明: 导出自罗盘\n备注,,\nminute,viewers\n2024-06-01T12:00:00Z,5\n"
+    items = parse_csv(text, header_row=3, target="minute_stats")
+    assert [type(i).__name__ for i in items] == ["Skipped", "Skipped", "Record"]
+    assert items[2].location == "row 4" and items[2].fields["online"] == 5
+    with pytest.raises(ImportFormatError, match="header_row"):
+        parse_csv(text, header_row="x")
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    first.append(["封面"])
+    second = workbook.create_sheet("分钟数据")
+    second.append(["时间", "在线人数"])
+    second.append(["2024-06-01 20:00", 7])
+    path = tmp_path / "two.xlsx"
+    workbook.save(path)
+    with path.open("rb") as handle:
+        items = list(XlsxImporter().parse(handle, options={"sheet": "分钟数据", **SHANGHAI}))
+    assert [i.fields["online"] for i in items if isinstance(i, Record)] == [7]
+    with path.open("rb") as handle, pytest.raises(ImportFormatError, match="no sheet"):
+        list(XlsxImporter().parse(handle, options={"sheet": "nope"}))
