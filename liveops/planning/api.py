@@ -8,8 +8,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import AwareDatetime
 from ninja.errors import HttpError
+from pydantic import AwareDatetime
 
 from liveops.planning import selectors, services
 from liveops.workspaces.models import ApiKey

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, datetime
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
