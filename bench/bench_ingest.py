@@ -349,6 +349,19 @@ def machine_busy() -> tuple[float, float]:
     return total - idle, total
 
 
+def wait_quiet(max_busy: float, timeout: float, seconds: float = 3.0) -> float:
+    """Wait (up to ``timeout`` s) until the machine was below ``max_busy`` busy cores for
+    ``seconds``; returns the busy cores seen last. Other people's jobs share this machine."""
+    deadline = time.time() + timeout
+    while True:
+        b0 = machine_busy()
+        time.sleep(seconds)
+        b1 = machine_busy()
+        busy = (b1[0] - b0[0]) / max(1, b1[1] - b0[1]) * (os.cpu_count() or 1)
+        if busy <= max_busy or time.time() > deadline:
+            return busy
+
+
 def top_processes(exclude: set[int], n: int = 5) -> list[str]:
     """The busiest other processes right now (ps %CPU is a lifetime average; kept short)."""
     try:
@@ -410,6 +423,9 @@ def _tweak_dir(tmp: Path, tweaks: list[str]) -> Path:
 
 
 def run_scenario(args: argparse.Namespace, mode: str, fmt: str, threads: int) -> dict[str, Any]:
+    if args.wait_quiet:
+        busy = wait_quiet(args.wait_quiet, args.wait_timeout)
+        print(f"    (machine busy before the run: {busy:.2f} cores)", flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="liveops-bench-ingest-", dir=args.tmp))
     env = throwaway_env(tmp)
     if args.server_pythonpath:
@@ -659,6 +675,13 @@ def main(argv: list[str] | None = None) -> int:
         help="A/B experiment in the server (repeatable): no-compaction, compact-every=N, "
         "switchinterval=S",
     )
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        help="before each run wait until other processes use less than this many cores",
+    )
+    parser.add_argument("--wait-timeout", type=float, default=600.0)
     parser.add_argument("--json-out", default="", help="write all results as JSON here")
     args = parser.parse_args(argv)
 

@@ -7,6 +7,11 @@ liveops session create --workspace SLUG --title T --platform P [--start ISO] [--
                                                            prints the new session's id
 liveops connect --session ID --kind twitch|bilibili|tiktok --target CHANNEL_OR_ROOM
                 [--host H --port P --no-tls]              runs until Ctrl-C, prints totals
+liveops generate --out FILE [--events N | --duration 4h] [--viewers N] [--start ISO]
+                 [--seed N] [--platform P] [--gzip]       prints what it wrote as JSON
+liveops replay FILE --session ID --speed 10 [--url URL] [--api-key KEY | $LIVEOPS_API_KEY]
+liveops replay --demo                                      feeds the demo's live session;
+                                                           both print totals as JSON
 """
 
 from __future__ import annotations
@@ -85,6 +90,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  workspace: {result.workspace_name} ({result.workspace_slug})")
     print(f"  sign in:   {result.email} / {result.password}")
     print("  open:      http://127.0.0.1:8000/")
+    if result.replay_hint:
+        print(f"  live feed: {result.replay_hint}")
     return 0
 
 
@@ -299,6 +306,174 @@ def cmd_connect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _duration(value: str) -> int:
+    """argparse type: "4h", "90m", "1h30m", "45s" or plain seconds → seconds."""
+    import re
+
+    text = value.strip().lower()
+    if text.isdigit():
+        return int(text)
+    match = re.fullmatch(r"(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?\s*(?:(\d+)s)?", text)
+    if not text or match is None:
+        raise argparse.ArgumentTypeError(f"“{value}” is not a duration (e.g. 4h, 90m, 1h30m)")
+    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _reporter(
+    label: str, total: int | None
+) -> tuple[Callable[[int, str], None], Callable[[], None]]:
+    """A progress bar on a terminal; otherwise a plain line on stderr every 5 seconds."""
+    import time
+
+    from liveops.core.progress import Progress
+
+    bar = Progress(total, label)
+    if bar.enabled:
+        return bar.update, bar.close
+    last = [time.monotonic()]
+
+    def line(done: int, note: str) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 5:
+            last[0] = now
+            print(f"{label}: {note}", file=sys.stderr, flush=True)
+
+    return line, lambda: None
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    import json
+
+    from liveops.events.generator import GenerateProgress, generate_session_file, viewers_for
+
+    if args.events is not None and args.events < 0:
+        raise CliError("--events must be 0 or more")
+    duration = args.duration if args.duration is not None else 2 * 3600
+    if duration < 10:
+        raise CliError("--duration must be at least 10 seconds")
+    viewers = args.viewers
+    if viewers is None:
+        viewers = (
+            viewers_for(args.events, duration_s=duration, seed=args.seed, platform=args.platform)
+            if args.events is not None
+            else 5000
+        )
+    if args.start:
+        start = _parse_time(args.start, "Asia/Shanghai", "--start")
+    else:  # today 20:00 in China, the prime time of a live
+        tz = ZoneInfo("Asia/Shanghai")
+        start = datetime.now(tz).replace(hour=20, minute=0, second=0, microsecond=0)
+    total = args.events if args.events is not None else duration
+    update, close = _reporter("generate", total)
+
+    def progress(p: GenerateProgress) -> None:
+        done = p.events if p.target_events is not None else int(p.live_s)
+        minutes = f"{p.live_s / 60:.0f} of {p.duration_s / 60:.0f} min"
+        update(done, f"{p.events:,} events · {minutes} of the live")
+
+    try:
+        written = generate_session_file(
+            args.out,
+            gzip=True if args.gzip else None,
+            progress=progress,
+            n_events=args.events,
+            duration_s=duration,
+            viewers=viewers,
+            start=start,
+            seed=args.seed,
+            platform=args.platform,
+            ts_format="iso" if args.iso else "ms",
+        )
+    except (ValueError, OSError) as exc:
+        raise CliError(str(exc)) from exc
+    finally:
+        close()
+    print(
+        json.dumps(
+            {
+                "path": str(written.path),
+                "events": written.events,
+                "bytes": written.bytes,
+                "seconds": round(written.seconds, 3),
+                "events_per_s": round(written.events_per_s),
+                "viewers": viewers,
+                "duration_s": duration,
+                "start": start.isoformat() if start else None,
+                "seed": args.seed,
+                "platform": args.platform,
+            },
+            ensure_ascii=False,
+        )
+    )
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    import json
+    import signal
+    from types import FrameType
+
+    from liveops.events.replay import ReplayError, ReplayProgress, Totals, replay
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt  # SIGTERM (e.g. from `make run` stopping) stops cleanly too
+
+    update, close = _reporter("replay", 1000)
+
+    def progress(p: ReplayProgress) -> None:
+        t = p.totals
+        update(
+            int(p.fraction * 1000),
+            f"{t.sent:,} sent · {t.accepted:,} new · {t.duplicate:,} dup · "
+            f"{t.rejected:,} rejected · {t.retries} retries · live {p.live_s / 60:.1f} min",
+        )
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        if args.demo:
+            _setup()
+            from liveops.demo import demo_live_replay
+
+            live, totals = demo_live_replay(
+                base_url=args.url, speed=args.speed, wait_s=args.wait, progress=progress
+            )
+            session_id = live.pk
+        else:
+            if not args.file or args.session is None:
+                raise CliError("give FILE and --session ID (or --demo)")
+            api_key = args.api_key or os.environ.get("LIVEOPS_API_KEY", "")
+            if not api_key:
+                raise CliError("--api-key: give the key or set LIVEOPS_API_KEY")
+            if args.wait:
+                from liveops.events.replay import wait_for_server
+
+                if not wait_for_server(args.url, timeout_s=args.wait):
+                    raise CliError(f"--url: no server answered at {args.url} in {args.wait:.0f} s")
+            session_id = args.session
+            totals = replay(
+                args.file,
+                base_url=args.url,
+                api_key=api_key,
+                session_id=args.session,
+                speed=args.speed,
+                batch_size=args.batch_size,
+                max_wait_s=args.max_wait,
+                progress=progress,
+                history_s=args.history,
+                id_prefix=args.id_prefix,
+            )
+    except ReplayError as exc:
+        raise CliError(str(exc)) from exc
+    except KeyboardInterrupt:  # before the replay began (e.g. while waiting for the server)
+        session_id, totals = args.session, Totals(interrupted=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        close()
+    print(json.dumps({"session": session_id, **totals.to_dict()}, ensure_ascii=False), flush=True)
+    return 130 if totals.interrupted else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="liveops", description="LiveOps workbench")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -366,6 +541,37 @@ def build_parser() -> argparse.ArgumentParser:
     conn.add_argument("--port", type=int, help="Twitch: IRC port (default 6697, 6667 plain)")
     conn.add_argument("--no-tls", action="store_true", help="Twitch: plain TCP instead of TLS")
     conn.set_defaults(handler=cmd_connect)
+    gen = sub.add_parser("generate", help="write a realistic generated live session (NDJSON)")
+    gen.add_argument("--out", required=True, help="output file; .gz (or --gzip) compresses")
+    gen.add_argument("--events", type=int, help="exactly this many events")
+    gen.add_argument("--duration", type=_duration, help="length of the live: 4h, 90m … (2h)")
+    gen.add_argument("--viewers", type=int, help="distinct viewers (default: fits --events)")
+    gen.add_argument("--start", help="ISO date-time; without offset: Asia/Shanghai")
+    gen.add_argument("--seed", type=int, default=1, help="same seed, same file")
+    gen.add_argument("--platform", default="douyin")
+    gen.add_argument("--gzip", action="store_true", help="gzip the output")
+    gen.add_argument("--iso", action="store_true", help="ts as ISO strings (else epoch ms)")
+    gen.set_defaults(handler=cmd_generate)
+
+    rep = sub.add_parser(
+        "replay", help="send a recording through the ingest API as a live feed; prints totals"
+    )
+    rep.add_argument("file", nargs="?", help="NDJSON / JSON array / gzip, or an importer format")
+    rep.add_argument("--session", type=int, help="live session id")
+    rep.add_argument("--speed", type=float, default=1.0, help="× real time (default 1)")
+    rep.add_argument("--url", default="http://127.0.0.1:8000", help="the LiveOps server")
+    rep.add_argument("--api-key", help="workspace API key (default: $LIVEOPS_API_KEY)")
+    rep.add_argument("--batch-size", type=int, default=1000)
+    rep.add_argument("--max-wait", type=float, default=1.0, help="seconds an event may wait")
+    rep.add_argument(
+        "--history", type=_duration, default=0, help="send the first 20m … at once, in the past"
+    )
+    rep.add_argument("--id-prefix", default="", help="prefix event ids (one file, many sessions)")
+    rep.add_argument("--wait", type=float, default=0, help="wait this long for the server first")
+    rep.add_argument(
+        "--demo", action="store_true", help="feed the demo workspace's live session (make run)"
+    )
+    rep.set_defaults(handler=cmd_replay)
     return parser
 
 

@@ -319,9 +319,10 @@ def demo_live_prepare() -> tuple[LiveSession, Path, str]:
         tally = None if live is None else IngestTally.objects.filter(session=live).first()
         if live is not None and tally is not None and tally.accepted > 0:
             # Fed by an earlier run (stopped with the server): it has ended.
-            _session_set(
-                live, by=user, actual_end=tally.last_ts or timezone.now(), status="ended"
-            )
+            ended = tally.last_ts or timezone.now()
+            if live.actual_start is not None:
+                ended = max(ended, live.actual_start + timedelta(seconds=1))
+            _session_set(live, by=user, actual_end=ended, status=SessionStatus.ENDED)
             live = None
         if live is None:
             account = account_first_for_platform(workspace=workspace, platform="douyin")
@@ -373,5 +374,6 @@ def demo_live_replay(
         stop=stop,
     )
     if not totals.interrupted:
-        live = _session_set(live, by=None, actual_end=timezone.now(), status="ended")
+        ended = max(timezone.now(), started + timedelta(seconds=1))
+        live = _session_set(live, by=None, actual_end=ended, status=SessionStatus.ENDED)
     return live, totals

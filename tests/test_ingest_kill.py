@@ -44,6 +44,7 @@ KILLS = 6  # at least 5
 CLIENTS = 2
 TIME_BUDGET = 50.0  # seconds, whole test; the run takes ~15 s
 T0_MS = 1_780_000_000_000
+COMPACT_EVERY = 4  # appends per background compaction in the servers (the app's default: 50)
 KINDS = ("comment", "comment", "like", "enter", "gift", "order", "follow")
 
 
@@ -159,9 +160,22 @@ def _tally_accepted(db_path: Path, session_id: int) -> int | None:
     return None if row is None else int(row[0])
 
 
+def _compact_often(tmp_path: Path) -> Path:
+    """A sitecustomize for the servers: background compaction after every few appends
+    (instead of 50), so kills also land in compactions and in appends racing them."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(
+        "import liveops.events.runtime as runtime\n"
+        f"runtime.COMPACT_EVERY = {COMPACT_EVERY}\n"
+    )
+    return folder
+
+
 def test_kill_9_during_ingest_loses_and_doubles_nothing(tmp_path: Path) -> None:
     started = time.monotonic()
     env = throwaway_env(tmp_path)
+    env["PYTHONPATH"] = f"{_compact_often(tmp_path)}:{env['PYTHONPATH']}"
     migrate(env)
     ids = provision(env)
     server = Server(env, port=free_port())
@@ -224,6 +238,10 @@ def test_kill_9_during_ingest_loses_and_doubles_nothing(tmp_path: Path) -> None:
     assert not missing, f"{len(missing)} acknowledged events are not in the store"
     assert per_id.keys() == sent_ids, "the store holds exactly the events that were sent"
 
+    compactions = sum(
+        b'"operation":"OPTIMIZE"' in path.read_bytes()
+        for path in (tmp_path / "store" / "events" / "_delta_log").glob("*.json")
+    )
     elapsed = time.monotonic() - started
     assert elapsed < 60, f"the kill test took {elapsed:.1f}s"
     tally = _tally_accepted(tmp_path / "db.sqlite3", ids["session_id"])
@@ -231,6 +249,6 @@ def test_kill_9_during_ingest_loses_and_doubles_nothing(tmp_path: Path) -> None:
         f"\nkill test: {kills} kills, {len(acked)} batches, {len(sent_ids)} events stored once, "
         f"{sum(c.failures for c in clients)} failed attempts, "
         f"{sum(c.retried_with_duplicates for c in clients)} retries found their batch "
-        f"(partly) stored already, tally.accepted={tally}, "
+        f"(partly) stored already, {compactions} compactions, tally.accepted={tally}, "
         f"restart {server.last_start_seconds:.2f}s, {elapsed:.1f}s"
     )

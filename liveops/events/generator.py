@@ -1412,7 +1412,9 @@ def generate_session_file(
     try:
         with open(partial, "wb") as raw:
             sink: Any = (
-                gzip_module.GzipFile(fileobj=raw, mode="wb", compresslevel=compresslevel, mtime=0)
+                gzip_module.GzipFile(
+                    str(target), mode="wb", compresslevel=compresslevel, fileobj=raw, mtime=0
+                )
                 if use_gzip
                 else raw
             )
