@@ -51,7 +51,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._server import Server, migrate, post_events, provision, throwaway_env  # noqa: E402
+from bench._server import Server, migrate, post_events, provision, throwaway_env
 
 BATCH = 1000
 T0_MS = 1_780_000_000_000

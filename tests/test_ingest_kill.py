@@ -4,9 +4,12 @@ A real ``liveops serve`` process (dev settings, SQLite, data folder in ``tmp_pat
 batches of 500–1000 events with deterministic, unique event ids from two client threads
 (so group commits of two requests are in play). The test thread SIGKILLs the server at
 seeded random moments — at least ``KILLS`` times, while requests are in flight — and
-restarts it on the same port. A client resends a batch until it gets a 200
-acknowledgement (the batch in flight at the kill included), and after a batch that needed
-a retry is acknowledged it sends it once more, which must come back as all duplicates.
+restarts it on the same port. The servers compact the session in the background every
+``COMPACT_EVERY`` appends (a ``sitecustomize`` on their PYTHONPATH lowers the app's 50), so
+kills also hit compactions and appends racing them. A client resends a batch until it
+gets a 200 acknowledgement (the batch in flight at the kill included), and after a batch
+that needed a retry is acknowledged it sends it once more, which must come back as all
+duplicates.
 
 At the end, counted with DuckDB over the store's active Parquet files:
 
@@ -166,8 +169,7 @@ def _compact_often(tmp_path: Path) -> Path:
     folder = tmp_path / "site"
     folder.mkdir()
     (folder / "sitecustomize.py").write_text(
-        "import liveops.events.runtime as runtime\n"
-        f"runtime.COMPACT_EVERY = {COMPACT_EVERY}\n"
+        f"import liveops.events.runtime as runtime\nruntime.COMPACT_EVERY = {COMPACT_EVERY}\n"
     )
     return folder
 

@@ -38,6 +38,7 @@ import gzip
 import http.client
 import importlib
 import io
+import json
 import os
 import random
 import threading
@@ -149,14 +150,21 @@ class _Source:
         self.repeats = _Repeats()
         self._array_len = 0
         self._array_pos = 0
+        self.done = False
+        self._closed_at: float | None = None
 
     def close(self) -> None:
+        self._closed_at = self.fraction
         if self.stream is not self.raw:
             self.stream.close()
         self.raw.close()
 
     @property
     def fraction(self) -> float:
+        if self._closed_at is not None:
+            return self._closed_at
+        if self.done:
+            return 1.0
         if self._array_len:
             return self._array_pos / self._array_len
         try:
@@ -177,7 +185,7 @@ class _Source:
     def rows(self) -> Iterator[dict[str, Any]]:
         head = self.stream.read(HEAD_BYTES)
         start = head.lstrip()[:1]
-        if start == b"[":
+        if start == b"[" and _is_canonical_array(head):
             self.totals.format = "json-array"
             yield from self._array(head)
         elif start == b"{" and _is_canonical_line(head):
@@ -185,6 +193,7 @@ class _Source:
             yield from self._ndjson(head)
         else:
             yield from self._imported(head)
+        self.done = True
 
     def _array(self, head: bytes) -> Iterator[dict[str, Any]]:
         try:
@@ -232,7 +241,7 @@ class _Source:
             raise ReplayError(str(exc)) from exc
         importer = registry.FORMATS[key]
         self.totals.format = key
-        stream = _Prepended(head, self.stream)
+        stream = io.BufferedReader(_Prepended(head, self.stream), buffer_size=HEAD_BYTES)
         try:
             for item in importer.parse(stream):
                 fields = getattr(item, "fields", None)
@@ -255,13 +264,30 @@ class _Source:
             raise
 
 
+def _is_canonical(row: Any) -> bool:
+    return isinstance(row, dict) and row.get("kind") in KINDS and "ts" in row
+
+
+def _is_canonical_array(head: bytes) -> bool:
+    """A JSON array whose first element is a canonical event (not ``[2024-05-01 …] chat``,
+    nor another tool's JSON export)."""
+    text = head.decode("utf-8", "replace").lstrip().removeprefix("[").lstrip()
+    if text.startswith("]"):
+        return True  # an empty array
+    try:
+        first, _ = json.JSONDecoder().raw_decode(text)
+    except ValueError:
+        return False
+    return _is_canonical(first)
+
+
 def _is_canonical_line(head: bytes) -> bool:
     first = head.lstrip().split(b"\n", 1)[0]
     try:
         row = orjson.loads(first)
     except orjson.JSONDecodeError:
         return False
-    return isinstance(row, dict) and row.get("kind") in KINDS and "ts" in row
+    return _is_canonical(row)
 
 
 def _chain_lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:

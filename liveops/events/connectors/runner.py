@@ -25,9 +25,9 @@ Batching
 Events go to the sink in batches of at most ``batch_size`` (1 000), and at least every
 ``flush_interval`` (1 s) while events wait — so the store sees few large appends and the
 page never lags more than about a second. A batch the sink fails to store is kept and
-retried at the next flush; if the backlog passes ``max_buffer`` events the runner stops
-in state *error* rather than grow without bound. Whatever is buffered is flushed when the
-runner stops, whichever way.
+retried at the next timed flush (not at every new event); if the backlog passes
+``max_buffer`` events the runner stops in state *error* rather than grow without bound.
+Whatever is buffered is flushed when the runner stops, whichever way.
 """
 
 from __future__ import annotations
@@ -139,12 +139,15 @@ class _Batcher:
         *,
         batch_size: int,
         max_buffer: int,
+        retry_after: float,
     ) -> None:
         self.sink = sink
         self.listener = listener
         self.totals = totals
         self.batch_size = batch_size
         self.max_buffer = max_buffer
+        self.retry_after = retry_after
+        self.retry_at = 0.0  # after a failed batch, no size-triggered flush before this
         self.buffer: list[EventDict] = []
         self.last_at: float | None = None
         self.lock = asyncio.Lock()
@@ -154,7 +157,7 @@ class _Batcher:
     async def add(self, event: EventDict) -> None:
         self.buffer.append(event)
         self.last_at = time.time()
-        if len(self.buffer) >= self.batch_size:
+        if len(self.buffer) >= self.batch_size and time.monotonic() >= self.retry_at:
             await self.flush()
 
     async def flush(self) -> None:
@@ -174,6 +177,7 @@ class _Batcher:
                 except Exception as exc:
                     logger.exception("connector sink failed; %d events kept", len(self.buffer))
                     self.totals.last_error = f"storing events failed: {exc!r}"
+                    self.retry_at = time.monotonic() + self.retry_after
                     if len(self.buffer) > self.max_buffer:
                         self.fatal = _SinkFailed(
                             f"storing events keeps failing ({exc!r}); {len(self.buffer)} "
@@ -283,7 +287,14 @@ async def run(
     """
     loop = asyncio.get_running_loop()
     totals = Totals(kind=connector.kind, target=connector.target)
-    batcher = _Batcher(sink, on_state, totals, batch_size=batch_size, max_buffer=max_buffer)
+    batcher = _Batcher(
+        sink,
+        on_state,
+        totals,
+        batch_size=batch_size,
+        max_buffer=max_buffer,
+        retry_after=flush_interval,
+    )
     ticker = asyncio.create_task(batcher.tick(flush_interval))
     failures = 0  # consecutive failed connections: sets the delay
     attempt = 1  # the try of the current incident (1 after a healthy connection dropped)

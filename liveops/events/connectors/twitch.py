@@ -145,7 +145,7 @@ class TwitchConnector(BaseConnector):
                     continue
                 except ValueError as exc:  # a line over the limit
                     raise ConnectionLost(f"unreadable data from {self.host}: {exc}") from exc
-                if not data:
+                if not data.endswith(b"\n"):  # end of stream, maybe inside a line
                     raise ConnectionLost(f"{self.host} closed the connection")
                 pinged = False
                 line = data.decode("utf-8", "replace").rstrip("\r\n")

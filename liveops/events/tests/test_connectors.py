@@ -620,6 +620,42 @@ def test_events_are_batched_by_size_and_by_time_and_a_failed_batch_is_retried() 
     assert "disk full" in totals.last_error
 
 
+def test_a_sink_that_keeps_failing_ends_in_error_instead_of_growing() -> None:
+    async def steady(self: ScriptedConnector) -> AsyncIterator[EventDict]:
+        await self.connected()
+        for i in range(10_000):
+            yield comment(i)
+            await asyncio.sleep(0)
+        await asyncio.Event().wait()
+
+    calls: list[int] = []
+
+    async def sink(batch: list[EventDict]) -> None:
+        calls.append(len(batch))
+        raise OSError("database is gone")
+
+    async def scenario() -> tuple[Totals, Recorder]:
+        recorder = Recorder()
+        totals = await asyncio.wait_for(
+            run(
+                ScriptedConnector([steady]),
+                sink=sink,
+                on_state=recorder,
+                stop=asyncio.Event(),
+                batch_size=10,
+                max_buffer=100,
+                flush_interval=0.02,
+            ),
+            10,
+        )
+        return totals, recorder
+
+    totals, recorder = asyncio.run(scenario())
+    assert totals.state == "error" and "storing events keeps failing" in totals.last_error
+    assert recorder.names()[-1] == "error"
+    assert len(calls) < 50  # retried on the timer, not once per new event
+
+
 def test_stop_during_backoff_flushes_and_reports_stopped() -> None:
     async def one_then_drop(self: ScriptedConnector) -> AsyncIterator[EventDict]:
         yield comment(1)  # no connected() call: the first event says it
