@@ -9,7 +9,13 @@ export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 .PHONY: run test check test-sqlite test-postgres install assets system-deps demo migrate serve lock messages clean
 
 ## make run: set up everything, create the demo workspace, serve on http://127.0.0.1:8000
-run: install assets migrate demo serve
+##           while a replayed recording feeds the demo's live session in the background
+run: install assets migrate demo
+	@mkdir -p $${LIVEOPS_DATA_DIR:-var}/demo
+	@$(BIN)/liveops replay --demo --url http://127.0.0.1:8000 --wait 120 \
+	    > $${LIVEOPS_DATA_DIR:-var}/demo/replay.log 2>&1 & replay=$$!; \
+	trap 'kill -TERM $$replay 2>/dev/null; wait $$replay 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/liveops serve --host 127.0.0.1 --port 8000
 
 ## make test: what CI runs — system packages, lint, types, migrations check, suite on SQLite and PostgreSQL
 test: system-deps install assets check test-sqlite test-postgres

@@ -387,6 +387,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         )
     except (ValueError, OSError) as exc:
         raise CliError(str(exc)) from exc
+    except KeyboardInterrupt:
+        close()
+        print("liveops: generate interrupted; nothing was written", file=sys.stderr)
+        return 130
     finally:
         close()
     print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -86,15 +87,22 @@ def test_session_create_errors_are_one_line_with_exit_2(
     assert not PlatformAccount.objects.exists()  # nothing half-created
 
 
-def test_demo_is_idempotent(capsys: pytest.CaptureFixture[str], settings: object) -> None:
+def test_demo_is_idempotent(
+    capsys: pytest.CaptureFixture[str], settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import liveops.demo
+
     settings.DEBUG = True  # type: ignore[attr-defined]
+    small = [dataclasses.replace(spec, events=300) for spec in liveops.demo.ENDED_SESSIONS]
+    monkeypatch.setattr(liveops.demo, "ENDED_SESSIONS", small)
     assert main(["demo"]) == 0
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "demo@liveops.local" in out
     assert Workspace.objects.filter(slug="demo").count() == 1
     assert User.objects.filter(email="demo@liveops.local").count() == 1
-    assert LiveSession.objects.filter(workspace__slug="demo").count() == 3
+    # 3 planned/draft sessions, 3 ended ones with generated events, 1 live one (fed by replay).
+    assert LiveSession.objects.filter(workspace__slug="demo").count() == 7
     user = User.objects.get(email="demo@liveops.local")
     assert user.check_password("liveops-demo-2026")
 

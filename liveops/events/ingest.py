@@ -142,6 +142,35 @@ def rejection_id(rejection: Rejection, raw: str) -> str:
     return rejection.event_id or "h:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+class RepeatCounter:
+    """Numbers identical raw records seen close together, so each stays a distinct event.
+
+    Records without a source id get a hash of their raw text as id. Two identical lines
+    (the same viewer liking twice in one second) are still two events: the n-th repeat
+    within the last ``window`` records gets ``#n`` appended. Re-importing the same file
+    reproduces the same ids, so it adds nothing; memory stays flat on huge files.
+    """
+
+    def __init__(self, window: int = 10_000) -> None:
+        self.window = window
+        self.counts: dict[str, int] = {}
+        self.recent: list[str] = []
+
+    def occurrence(self, key: str) -> int:
+        n = self.counts.get(key, 0)
+        self.counts[key] = n + 1
+        self.recent.append(key)
+        if len(self.recent) >= 2 * self.window:
+            old, self.recent = self.recent[: self.window], self.recent[self.window :]
+            for k in old:
+                left = self.counts[k] - 1
+                if left:
+                    self.counts[k] = left
+                else:
+                    del self.counts[k]
+        return n
+
+
 def with_raw(event: NormalizedEvent, raw: str) -> NormalizedEvent:
     """The event keeping the source's original record (importers) instead of the candidate."""
     return replace(event, raw=raw)

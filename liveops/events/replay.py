@@ -53,7 +53,7 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
-from liveops.events.ingest import MAX_BODY_BYTES, MAX_ROWS
+from liveops.events.ingest import MAX_BODY_BYTES, MAX_ROWS, RepeatCounter
 from liveops.events.schema import KINDS, parse_timestamp, stable_event_id
 
 __all__ = ["ReplayError", "ReplayProgress", "Totals", "replay", "wait_for_server"]
@@ -108,29 +108,6 @@ class ReplayProgress:
 # --------------------------------------------------------------------------------------------
 
 
-class _Repeats:
-    """The n-th identical record within the last ``window`` records gets ``#n`` (as imports)."""
-
-    def __init__(self, window: int = _REPEAT_WINDOW) -> None:
-        self.window = window
-        self.counts: dict[str, int] = {}
-        self.recent: list[str] = []
-
-    def occurrence(self, key: str) -> int:
-        n = self.counts.get(key, 0)
-        self.counts[key] = n + 1
-        self.recent.append(key)
-        if len(self.recent) >= 2 * self.window:
-            old, self.recent = self.recent[: self.window], self.recent[self.window :]
-            for k in old:
-                left = self.counts[k] - 1
-                if left:
-                    self.counts[k] = left
-                else:
-                    del self.counts[k]
-        return n
-
-
 class _Source:
     """An open recording: rows with stable ids, in file order, and how far we have read."""
 
@@ -147,7 +124,7 @@ class _Source:
             if head == b"\x1f\x8b"
             else self.raw
         )
-        self.repeats = _Repeats()
+        self.repeats = RepeatCounter(_REPEAT_WINDOW)
         self._array_len = 0
         self._array_pos = 0
         self.done = False

@@ -14,7 +14,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from liveops.events.importers.base import Item, Problem, Skipped
-from liveops.events.ingest import Outcome, prepare, rejection_id, with_raw
+from liveops.events.importers.tabular import MINUTE_INT_FIELDS
+from liveops.events.ingest import Outcome, RepeatCounter, prepare, rejection_id, with_raw
 from liveops.events.models import ImportJob, ImportStatus, IngestTally, MinuteStat, RejectedRow
 from liveops.events.runtime import event_store
 from liveops.events.schema import (
@@ -123,48 +124,6 @@ def ingest_rows(*, session: LiveSession, rows: list[Any], origin: str = "api") -
 
 
 # -- file imports --------------------------------------------------------------------------
-
-
-class RepeatCounter:
-    """Numbers identical raw records seen close together, so each stays a distinct event.
-
-    Records without a source id get a hash of their raw text as id. Two identical lines
-    (the same viewer liking twice in one second) are still two events: the n-th repeat
-    within the last ``window`` records gets ``#n`` appended. Re-importing the same file
-    reproduces the same ids, so it adds nothing; memory stays flat on huge files.
-    """
-
-    def __init__(self, window: int = 10_000) -> None:
-        self.window = window
-        self.counts: dict[str, int] = {}
-        self.recent: list[str] = []
-
-    def occurrence(self, key: str) -> int:
-        n = self.counts.get(key, 0)
-        self.counts[key] = n + 1
-        self.recent.append(key)
-        if len(self.recent) >= 2 * self.window:
-            old, self.recent = self.recent[: self.window], self.recent[self.window :]
-            for k in old:
-                left = self.counts[k] - 1
-                if left:
-                    self.counts[k] = left
-                else:
-                    del self.counts[k]
-        return n
-
-
-MINUTE_INT_FIELDS = (
-    "online",
-    "entries",
-    "exits",
-    "comments",
-    "likes",
-    "new_follows",
-    "shares",
-    "orders",
-    "impressions",
-)
 
 
 def _minute_stat(session: LiveSession, fields: dict[str, Any]) -> MinuteStat | Rejection:

@@ -374,13 +374,13 @@ def django_sink(session: LiveSession, *, origin: str = "connector") -> Sink:
     from asgiref.sync import sync_to_async
 
     from liveops.events import services
-    from liveops.events.ingest import outcome_of, prepare, raw_text, with_raw
+    from liveops.events.ingest import RepeatCounter, outcome_of, prepare, raw_text, with_raw
     from liveops.events.runtime import event_store
     from liveops.events.schema import Rejection, stable_event_id, to_arrow
 
     platform = session.account.platform
     workspace_id, session_id = session.workspace_id, session.pk
-    repeats = services.RepeatCounter()
+    repeats = RepeatCounter()
 
     def store(batch: list[EventDict]) -> tuple[services.Tallied, SinkResult]:
         rows: list[EventDict] = []

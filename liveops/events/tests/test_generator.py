@@ -185,3 +185,21 @@ def test_session_file_is_ndjson_or_gzip_and_reports_progress(tmp_path: Path) -> 
     assert [orjson.loads(line) for line in lines[:100]] == session(seed=2, **kw)[:100]
     assert seen[-1].events == 40_000 and seen[0].events < 40_000
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_cli_generate_writes_the_file_and_prints_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from liveops.cli import main
+
+    out = tmp_path / "g.ndjson.gz"
+    args = ["generate", "--out", str(out), "--events", "3000", "--duration", "20m", "--seed", "4"]
+    assert main([*args, "--start", "2026-03-08T20:00+08:00", "--platform", "bilibili"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["events"] == 3000 and printed["duration_s"] == 1200
+    rows = [orjson.loads(x) for x in gzip.decompress(out.read_bytes()).splitlines()]
+    assert len(rows) == 3000 and rows[0]["platform"] == "bilibili"
+    assert main(["generate", "--out", str(out), "--duration", "5"]) == 2
+    assert capsys.readouterr().err.startswith("liveops: error: --duration")

@@ -201,3 +201,41 @@ def test_cli_replay_prints_totals_and_explains_errors(
     assert main([*args, "--url", url]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("liveops: error: --api-key") and "\n" not in err
+
+
+def test_demo_stores_past_events_once_and_feeds_the_live_session_by_replay(
+    live_server: Any, transactional_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from liveops import demo
+
+    small = [
+        demo.DemoPast(p.title, p.platform, p.days_ago, p.start, 1800, 1500 + 500 * i, p.seed)
+        for i, p in enumerate(demo.ENDED_SESSIONS)
+    ]
+    monkeypatch.setattr(demo, "ENDED_SESSIONS", small)
+    monkeypatch.setattr(demo, "LIVE_RECORDING", {"duration_s": 1200, "viewers": 150})
+
+    first = demo.demo_setup()
+    ws = LiveSession.objects.get(pk=first.live_session_id).workspace_id
+    counts = {s.title: stored(s) for s in LiveSession.objects.filter(status="ended")}
+    assert sorted(counts.values()) == [1500, 2000, 2500]
+    key_file = Path(first.api_key_file)
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    secret = key_file.read_text().strip()
+    assert secret.startswith("lo_") and "liveops replay --demo" in first.replay_hint
+
+    second = demo.demo_setup()  # idempotent: no new events, sessions, key or live session
+    assert {s.title: stored(s) for s in LiveSession.objects.filter(status="ended")} == counts
+    assert event_store().count(ws) == sum(counts.values())
+    assert key_file.read_text().strip() == secret
+    assert second.live_session_id == first.live_session_id
+    assert LiveSession.objects.filter(workspace_id=ws).count() == 3 + 3 + 1
+
+    live, totals = demo.demo_live_replay(base_url=live_server.url, speed=100_000, wait_s=5)
+    assert live.pk == first.live_session_id and not totals.interrupted
+    assert totals.accepted == totals.sent == stored(live) > 0
+    live.refresh_from_db()
+    assert live.status == "ended" and live.actual_start is not None
+    # a further run feeds a new live session (this one has ended)
+    again, _ = demo.demo_live_replay(base_url=live_server.url, speed=100_000, wait_s=5)
+    assert again.pk != live.pk and stored(again) > 0
