@@ -9,7 +9,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from liveops.core.audit import changed, snapshot
+from liveops.planning import calendar
+from liveops.planning.conflicts import Slot
 from liveops.planning.models import LiveSession, SessionStatus
+from liveops.planning.series_services import check_slot, conflicts_error
 from liveops.workspaces.models import PlatformAccount, User, Workspace
 from liveops.workspaces.services import audit_record
 
@@ -52,6 +55,40 @@ def _validate(
         raise ValidationError(errors)
 
 
+def _check_conflicts(
+    *,
+    workspace: Workspace,
+    account: PlatformAccount,
+    title: str,
+    scheduled_start: datetime | None,
+    scheduled_end: datetime | None,
+    status: str,
+    session: LiveSession | None = None,
+) -> None:
+    """Refuse a schedule that double-books a person, room or account (see conflicts.py)."""
+    if scheduled_start is None or status in (SessionStatus.ENDED, SessionStatus.REVIEWED):
+        return
+    end = scheduled_end if scheduled_end and scheduled_end > scheduled_start else scheduled_start
+    base = calendar.slot_of(session) if session and session.scheduled_start else None
+    slot = Slot(
+        id=session.pk if session else None,
+        title=title,
+        start=scheduled_start,
+        end=end,
+        account_id=account.pk,
+        account_name=account.name,
+        host_ids=base.host_ids if base else frozenset(),
+        field_controller_id=base.field_controller_id if base else None,
+        room_id=base.room_id if base else None,
+        room_name=base.room_name if base else "",
+        series_id=session.series_id if session else None,
+        people=base.people if base else {},
+    )
+    conflicts = check_slot(workspace=workspace, slot=slot)
+    if conflicts:
+        raise conflicts_error(conflicts)
+
+
 @transaction.atomic
 def session_create(
     *,
@@ -71,6 +108,14 @@ def session_create(
         scheduled_end=scheduled_end,
         actual_start=None,
         actual_end=None,
+        status=status,
+    )
+    _check_conflicts(
+        workspace=workspace,
+        account=account,
+        title=title,
+        scheduled_start=scheduled_start,
+        scheduled_end=scheduled_end,
         status=status,
     )
     session = LiveSession.objects.create(
@@ -115,6 +160,24 @@ def session_update(
         status=status,
     )
     before = snapshot(session, SESSION_FIELDS)
+    moved = (
+        session.account_id != account.pk
+        or session.scheduled_start != scheduled_start
+        or session.scheduled_end != scheduled_end
+        or session.status != status
+    )
+    if moved:
+        # Only a change of time, account or status is checked: an old clash must not
+        # block fixing a typo in the title.
+        _check_conflicts(
+            workspace=session.workspace,
+            account=account,
+            title=title,
+            scheduled_start=scheduled_start,
+            scheduled_end=scheduled_end,
+            status=status,
+            session=session,
+        )
     session.account = account
     session.title = title.strip()
     session.scheduled_start, session.scheduled_end = scheduled_start, scheduled_end
