@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from liveops.events.schema import (
     validate,
 )
 from liveops.planning.models import LiveSession
+from liveops.planning.services import session_mark_live
 
 IMPORT_BATCH = 50_000
 
@@ -79,6 +80,7 @@ def batch_record(*, session: LiveSession, origin: str, tallied: Tallied) -> None
     for kind, n in tallied.by_kind.items():
         by_kind[kind] = by_kind.get(kind, 0) + n
     first, last = _dt(tallied.first_ms), _dt(tallied.last_ms)
+    _maybe_live(session, tallied)
     IngestTally.objects.filter(pk=tally.pk).update(
         accepted=F("accepted") + tallied.accepted,
         duplicate=F("duplicate") + tallied.duplicate,
@@ -88,6 +90,20 @@ def batch_record(*, session: LiveSession, origin: str, tallied: Tallied) -> None
         last_ts=max(filter(None, [tally.last_ts, last]), default=None),
         updated_at=timezone.now(),
     )
+
+
+#: Events at most this old make a session that has not started yet live.
+LIVE_FRESHNESS = timedelta(minutes=5)
+
+
+def _maybe_live(session: LiveSession, tallied: Tallied) -> None:
+    if not tallied.accepted or session.status not in ("draft", "planned", "ready"):
+        return
+    last = _dt(tallied.last_ms)
+    if last is not None and last >= timezone.now() - LIVE_FRESHNESS:
+        first = _dt(tallied.first_ms) or last
+        marked = session_mark_live(session=session, at=first)
+        session.status, session.actual_start = marked.status, marked.actual_start
 
 
 def tallied_of(outcome: Outcome, events: Iterable[tuple[int, NormalizedEvent]]) -> Tallied:

@@ -195,3 +195,28 @@ def session_update(
             after=a,
         )
     return session
+
+
+@transaction.atomic
+def session_mark_live(*, session: LiveSession, at: datetime) -> LiveSession:
+    """The first live events arrived: a not-yet-started session becomes live.
+
+    Called by the event pipeline when fresh events (timestamped within the last minutes)
+    reach a draft, planned or ready session. The actual start is the first event's time.
+    """
+    locked = LiveSession.objects.select_for_update().get(pk=session.pk)
+    if locked.status not in (SessionStatus.DRAFT, SessionStatus.PLANNED, SessionStatus.READY):
+        return locked
+    before = snapshot(locked, ["status", "actual_start"])
+    locked.status = SessionStatus.LIVE
+    locked.actual_start = locked.actual_start or at
+    locked.save(update_fields=["status", "actual_start", "updated_at"])
+    audit_record(
+        workspace=locked.workspace,
+        actor=None,
+        action="session.live",
+        target=locked,
+        before=before,
+        after=snapshot(locked, ["status", "actual_start"]),
+    )
+    return locked

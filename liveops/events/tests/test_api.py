@@ -193,3 +193,22 @@ def test_same_batch_ten_times_eight_concurrently_is_stored_once(
     assert sum(a["accepted"] for a in answers) == 1000
     assert sum(a["duplicate"] for a in answers) == 9000
     assert event_store().count(session.workspace_id, session.pk) == 1000
+
+
+@pytest.mark.django_db
+def test_fresh_events_make_a_planned_session_live_old_ones_do_not(
+    session: LiveSession, key: str
+) -> None:
+    import time
+
+    old = [{"event_id": "old", "ts": BASE_MS, "kind": "comment", "text": "回放"}]
+    post(Client(), session, key, orjson.dumps(old))
+    session.refresh_from_db()
+    assert session.status == "planned" and session.actual_start is None
+    now_ms = int(time.time() * 1000)
+    fresh = [{"event_id": f"n{i}", "ts": now_ms - 1000 + i, "kind": "enter"} for i in range(3)]
+    post(Client(), session, key, orjson.dumps(fresh))
+    session.refresh_from_db()
+    assert session.status == "live"
+    assert session.actual_start is not None
+    assert abs(session.actual_start.timestamp() * 1000 - (now_ms - 1000)) < 2
