@@ -6,8 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from liveops.core.forms import datetime_field
-from liveops.planning.models import SessionStatus
-from liveops.workspaces.models import PlatformAccount, Workspace
+from liveops.planning.models import Room, SessionStatus
+from liveops.planning.selectors import room_list
+from liveops.planning.services import Staffing
+from liveops.workspaces.models import PlatformAccount, User, Workspace
 from liveops.workspaces.selectors import account_list
 
 
@@ -21,12 +23,38 @@ class SessionForm(forms.Form):
     scheduled_end = datetime_field(_("Scheduled end"))
     actual_start = datetime_field(_("Actual start"))
     actual_end = datetime_field(_("Actual end"))
+    hosts: forms.ModelMultipleChoiceField[User] = forms.ModelMultipleChoiceField(
+        label=_("Hosts"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    field_controller: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        label=_("Field controller"), queryset=User.objects.none(), required=False
+    )
+    room: forms.ModelChoiceField[Room] = forms.ModelChoiceField(
+        label=_("Room"), queryset=Room.objects.none(), required=False
+    )
 
     def __init__(self, *args: Any, workspace: Workspace, creating: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["account"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = account_list(workspace=workspace)
+        members = User.objects.filter(memberships__workspace=workspace).order_by("display_name")
+        self.fields["hosts"].queryset = members  # type: ignore[attr-defined]
+        self.fields["field_controller"].queryset = members  # type: ignore[attr-defined]
+        self.fields["room"].queryset = room_list(workspace=workspace)  # type: ignore[attr-defined]
         if creating:
             del self.fields["actual_start"]
             del self.fields["actual_end"]
+
+
+def split_people(data: dict[str, Any]) -> tuple[dict[str, Any], Staffing]:
+    """The form's data for the session fields, and its staffing apart."""
+    rest = {k: v for k, v in data.items() if k not in {"hosts", "field_controller", "room"}}
+    return rest, Staffing(
+        hosts=tuple(data.get("hosts") or ()),
+        field_controller=data.get("field_controller"),
+        room=data.get("room"),
+    )

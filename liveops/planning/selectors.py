@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from liveops.planning.models import LiveSession
+from liveops.planning.models import LiveSession, Room
 from liveops.workspaces.models import Workspace
 
 
@@ -21,3 +21,7 @@ def session_get(*, workspace: Workspace, pk: int) -> LiveSession | None:
         .filter(workspace=workspace, pk=pk)
         .first()
     )
+
+
+def room_list(*, workspace: Workspace) -> QuerySet[Room]:
+    return Room.objects.filter(workspace=workspace)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liveops.core.audit import changed, snapshot
 from liveops.planning import calendar
 from liveops.planning.conflicts import Slot
-from liveops.planning.models import LiveSession, SessionStatus
+from liveops.planning.models import LiveSession, Room, SessionStatus
 from liveops.planning.series_services import check_slot, conflicts_error
 from liveops.workspaces.models import PlatformAccount, User, Workspace
 from liveops.workspaces.services import audit_record
@@ -64,12 +66,15 @@ def _check_conflicts(
     scheduled_end: datetime | None,
     status: str,
     session: LiveSession | None = None,
+    people: Staffing | None = None,
 ) -> None:
     """Refuse a schedule that double-books a person, room or account (see conflicts.py)."""
     if scheduled_start is None or status in (SessionStatus.ENDED, SessionStatus.REVIEWED):
         return
     end = scheduled_end if scheduled_end and scheduled_end > scheduled_start else scheduled_start
     base = calendar.slot_of(session) if session and session.scheduled_start else None
+    if people is not None:
+        base = people.slot(base)
     slot = Slot(
         id=session.pk if session else None,
         title=title,
@@ -89,6 +94,52 @@ def _check_conflicts(
         raise conflicts_error(conflicts)
 
 
+@dataclass(frozen=True)
+class Staffing:
+    """Who and where: the hosts, field controller and room of a session."""
+
+    hosts: tuple[User, ...] = ()
+    field_controller: User | None = None
+    room: Room | None = None
+
+    def slot(self, base: Slot | None) -> Slot:
+        people = {u.pk: u.display_name or u.email for u in self.hosts}
+        if self.field_controller is not None:
+            fc = self.field_controller
+            people[fc.pk] = fc.display_name or fc.email
+        return Slot(
+            id=base.id if base else None,
+            title=base.title if base else "",
+            start=base.start if base else timezone.now(),
+            end=base.end if base else timezone.now(),
+            account_id=base.account_id if base else 0,
+            host_ids=frozenset(u.pk for u in self.hosts),
+            field_controller_id=self.field_controller.pk if self.field_controller else None,
+            room_id=self.room.pk if self.room else None,
+            room_name=self.room.name if self.room else "",
+            series_id=base.series_id if base else None,
+            people=people,
+        )
+
+    def validate(self, workspace: Workspace) -> None:
+        member_ids = set(workspace.memberships.values_list("user_id", flat=True))
+        errors: dict[str, str] = {}
+        if any(u.pk not in member_ids for u in self.hosts):
+            errors["hosts"] = _("Hosts must be members of this workspace.")
+        if self.field_controller is not None and self.field_controller.pk not in member_ids:
+            errors["field_controller"] = _("The field controller must be a member.")
+        if self.room is not None and self.room.workspace_id != workspace.pk:
+            errors["room"] = _("This room belongs to another workspace.")
+        if errors:
+            raise ValidationError(errors)
+
+    def apply(self, session: LiveSession) -> None:
+        session.field_controller = self.field_controller
+        session.room = self.room
+        session.save(update_fields=["field_controller", "room", "updated_at"])
+        session.hosts.set(self.hosts)
+
+
 @transaction.atomic
 def session_create(
     *,
@@ -99,7 +150,10 @@ def session_create(
     scheduled_start: datetime | None = None,
     scheduled_end: datetime | None = None,
     status: str = SessionStatus.DRAFT,
+    people: Staffing | None = None,
 ) -> LiveSession:
+    if people is not None:
+        people.validate(workspace)
     _validate(
         workspace=workspace,
         account=account,
@@ -117,6 +171,7 @@ def session_create(
         scheduled_start=scheduled_start,
         scheduled_end=scheduled_end,
         status=status,
+        people=people,
     )
     session = LiveSession.objects.create(
         workspace=workspace,
@@ -126,6 +181,8 @@ def session_create(
         scheduled_end=scheduled_end,
         status=status,
     )
+    if people is not None:
+        people.apply(session)
     audit_record(
         workspace=workspace,
         actor=by,
@@ -148,7 +205,10 @@ def session_update(
     actual_start: datetime | None,
     actual_end: datetime | None,
     status: str,
+    people: Staffing | None = None,
 ) -> LiveSession:
+    if people is not None:
+        people.validate(session.workspace)
     _validate(
         workspace=session.workspace,
         account=account,
@@ -165,6 +225,7 @@ def session_update(
         or session.scheduled_start != scheduled_start
         or session.scheduled_end != scheduled_end
         or session.status != status
+        or people is not None
     )
     if moved:
         # Only a change of time, account or status is checked: an old clash must not
@@ -177,6 +238,7 @@ def session_update(
             scheduled_end=scheduled_end,
             status=status,
             session=session,
+            people=people,
         )
     session.account = account
     session.title = title.strip()
@@ -184,6 +246,8 @@ def session_update(
     session.actual_start, session.actual_end = actual_start, actual_end
     session.status = status
     session.save()
+    if people is not None:
+        people.apply(session)
     b, a = changed(before, snapshot(session, SESSION_FIELDS))
     if a:
         audit_record(

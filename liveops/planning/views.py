@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from liveops.core.forms import attach_service_errors
 from liveops.planning import selectors, services
-from liveops.planning.forms import SessionForm
+from liveops.planning.forms import SessionForm, split_people
 from liveops.planning.models import SessionStatus
 from liveops.workspaces.access import WorkspaceRequest, workspace_view
 
@@ -31,8 +31,9 @@ def session_create(request: WorkspaceRequest) -> HttpResponse:
     form = SessionForm(request.POST or None, workspace=request.workspace, creating=True)
     if request.method == "POST" and form.is_valid():
         try:
+            fields, people = split_people(form.cleaned_data)
             session = services.session_create(
-                workspace=request.workspace, by=request.user, **form.cleaned_data
+                workspace=request.workspace, by=request.user, people=people, **fields
             )
         except ValidationError as exc:
             attach_service_errors(form, exc)
@@ -55,13 +56,17 @@ def session_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
         "scheduled_end": session.scheduled_end,
         "actual_start": session.actual_start,
         "actual_end": session.actual_end,
+        "hosts": list(session.hosts.all()),
+        "field_controller": session.field_controller,
+        "room": session.room,
     }
     form = SessionForm(
         request.POST or None, initial=initial, workspace=request.workspace, creating=False
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_update(session=session, by=request.user, **form.cleaned_data)
+            fields, people = split_people(form.cleaned_data)
+            services.session_update(session=session, by=request.user, people=people, **fields)
         except ValidationError as exc:
             attach_service_errors(form, exc)
         else:

@@ -94,3 +94,36 @@ def test_status_filter(login: Callable[..., Client]) -> None:
         .content.decode()
     )
     assert "已结束的" in html and "计划中的" not in html
+
+
+def test_session_form_books_hosts_and_room_and_explains_a_double_booking(
+    login: Callable[..., Client],
+) -> None:
+    from liveops.planning.models import Room
+
+    membership = MembershipFactory()
+    ws = membership.workspace
+    host = MembershipFactory(workspace=ws, role="host").user
+    room = Room.objects.create(workspace=ws, name="一号直播间")
+    a, b = AccountFactory(workspace=ws), AccountFactory(workspace=ws)
+    client = login(membership.user)
+    url = reverse("planning:session_create", kwargs={"ws": ws.slug})
+    data = {
+        "title": "早场",
+        "account": a.pk,
+        "status": "planned",
+        "hosts": [host.pk],
+        "room": room.pk,
+        "scheduled_start": "2026-12-01T20:00",
+        "scheduled_end": "2026-12-01T22:00",
+    }
+    assert client.post(url, data).status_code == 302
+    first = LiveSession.objects.get()
+    assert list(first.hosts.all()) == [host] and first.room == room
+    clash = client.post(url, {**data, "title": "撞车", "account": b.pk})
+    assert clash.status_code == 200
+    text = " ".join(str(e) for e in clash.context["form"].non_field_errors()) + " ".join(
+        str(e) for e in clash.context["form"].errors.get("scheduled_start", [])
+    )
+    assert "早场" in text
+    assert LiveSession.objects.count() == 1
