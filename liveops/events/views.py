@@ -8,6 +8,7 @@ import threading
 import uuid
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,10 +16,12 @@ from django.db import close_old_connections, connection
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from liveops.events import selectors, services
+from liveops.events import selectors, services, timeslots
 from liveops.events.forms import ImportForm
 from liveops.events.models import ImportJob
 from liveops.planning.models import LiveSession
@@ -145,3 +148,53 @@ def import_status(request: WorkspaceRequest, pk: int, job: int) -> HttpResponse:
     if found is None:
         raise Http404
     return render(request, "events/_import_row.html", {"job": found, "session": session})
+
+
+def _objective_labels() -> dict[str, str]:
+    return {
+        timeslots.Objective.AVG_ONLINE: _("Average online"),
+        timeslots.Objective.GMV_PER_HOUR: _("GMV per hour"),
+        timeslots.Objective.FOLLOWS_PER_HOUR: _("New follows per hour"),
+    }
+
+
+@workspace_view("analyze")
+def timeslots_view(request: WorkspaceRequest) -> HttpResponse:
+    """Weekday × hour heat map of past sessions by an objective, with a ranking."""
+    objective = timeslots.Objective.parse(request.GET.get("objective"))
+    result = timeslots.compute(
+        selectors.timeslot_rows(workspace=request.workspace),
+        objective=objective,
+        tz=ZoneInfo(request.workspace.time_zone),
+    )
+    labels = _objective_labels()
+    weekdays = [str(WEEKDAYS_ABBR[i]) for i in range(7)]
+    ranking = [
+        {"cell": c, "weekday": weekdays[c.weekday], "start": c.hour, "end": c.hour + 1}
+        for c in result.ranking
+    ]
+    chart = {
+        "weekdays": weekdays,
+        "objective": labels[objective],
+        "cells": [[c.hour, c.weekday, c.value, c.sessions, c.too_little] for c in result.cells],
+        "text": {
+            "one": ngettext("%(n)s session", "%(n)s sessions", 1),
+            "many": ngettext("%(n)s session", "%(n)s sessions", 2),
+            "tooLittle": _("too little data"),
+            "noData": _("no data"),
+        },
+    }
+    return render(
+        request,
+        "events/timeslots.html",
+        {
+            "result": result,
+            "objective": objective,
+            "objectives": list(labels.items()),
+            "objective_label": labels[objective],
+            "ranking": ranking,
+            "chart": chart,
+            "min_sessions_total": timeslots.MIN_SESSIONS_TOTAL,
+            "min_sessions_cell": timeslots.MIN_SESSIONS_PER_CELL,
+        },
+    )
