@@ -296,6 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--formats", default="chat-downloader,csv")
     parser.add_argument("--tmp", default=None, help="parent of the temporary folder")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        help="before each run wait until other processes use less than this many cores",
+    )
+    parser.add_argument("--wait-timeout", type=float, default=600.0)
     parser.add_argument("--json-out", default="")
     args = parser.parse_args(argv)
 
@@ -316,6 +323,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         runs = []
         for run in range(1, args.runs + 1):
+            if args.wait_quiet:
+                from bench.bench_ingest import wait_quiet
+
+                busy = wait_quiet(args.wait_quiet, args.wait_timeout)
+                print(f"  (machine busy before run {run}: {busy:.2f} cores)", flush=True)
             p_sec, p_items, p_kinds, p_cpu = parse_only(fmt, path)
             r = import_once(fmt, path, tmp / f"{fmt}-run{run}", run)
             t = r["timers"]
