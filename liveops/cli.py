@@ -234,6 +234,10 @@ def cmd_compact(args: argparse.Namespace) -> int:
             raise CliError(f"--session: no live session with id {args.session}")
         workspace_id, session_id = session.workspace_id, session.pk
     result = event_store().compact(workspace_id, session_id)
+    if session_id is not None and workspace_id is not None:
+        from liveops.events.services import tally_reconcile
+
+        tally_reconcile(workspace_id=workspace_id, session_id=session_id)
     print(
         json.dumps(
             {

@@ -12,7 +12,7 @@ import gzip
 import hashlib
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import orjson
@@ -173,7 +173,8 @@ class RepeatCounter:
 
 def with_raw(event: NormalizedEvent, raw: str) -> NormalizedEvent:
     """The event keeping the source's original record (importers) instead of the candidate."""
-    return replace(event, raw=raw)
+    event.raw = raw
+    return event
 
 
 @dataclass(slots=True)

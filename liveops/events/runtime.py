@@ -41,6 +41,8 @@ def reset_event_store() -> None:
 # as files pile up. After COMPACT_EVERY appends to a session, compact it in the background
 # (one compaction at a time per process; appends go on meanwhile).
 COMPACT_EVERY = 50
+#: Live compaction merges only files below this size (see EventStore.compact).
+LIVE_TARGET_SIZE = 4 * 1024 * 1024
 _appends: dict[tuple[int, int], int] = {}
 _compacting = threading.Lock()
 
@@ -58,8 +60,14 @@ def note_append(workspace_id: int, session_id: int) -> None:
 
 def _compact(workspace_id: int, session_id: int) -> None:
     try:
-        event_store().compact(workspace_id, session_id)
+        event_store().compact(workspace_id, session_id, target_size=LIVE_TARGET_SIZE, vacuum=False)
+        from liveops.events.services import tally_reconcile
+
+        tally_reconcile(workspace_id=workspace_id, session_id=session_id)
     except Exception:
         log.exception("background compaction of session %s failed", session_id)
     finally:
+        from django.db import connection
+
+        connection.close()
         _compacting.release()

@@ -106,6 +106,19 @@ def _maybe_live(session: LiveSession, tallied: Tallied) -> None:
         session.status, session.actual_start = marked.status, marked.actual_start
 
 
+def tally_reconcile(*, workspace_id: int, session_id: int) -> None:
+    """Set a session's accepted count and kinds from the store, the source of truth.
+
+    The tally is updated right after each commit; a crash between the two leaves events
+    stored but not counted (their retry is then counted as duplicates). Background
+    compaction and `liveops compact` call this to put the figures right.
+    """
+    by_kind = event_store().count_by_kind(workspace_id, session_id)
+    IngestTally.objects.filter(session_id=session_id).update(
+        accepted=sum(by_kind.values()), by_kind=dict(sorted(by_kind.items()))
+    )
+
+
 def tallied_of(outcome: Outcome, events: Iterable[tuple[int, NormalizedEvent]]) -> Tallied:
     """The counts of an API outcome (rows addressed as "item N", 0-based like the response)."""
     accepted = set(outcome.accepted)

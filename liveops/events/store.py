@@ -639,8 +639,14 @@ class EventStore:
         session_id: int | None = None,
         *,
         retention_hours: int | None = None,
+        target_size: int | None = None,
+        vacuum: bool = True,
     ) -> CompactResult:
         """Merge small files (of one workspace/session if given), then vacuum.
+
+        While a session is live, compact with a small ``target_size`` and ``vacuum=False``:
+        files that reached the target are left alone, so each pass rewrites only the new
+        small files instead of everything so far; vacuum runs after the live (or hourly).
 
         Vacuum deletes files removed from the table more than ``retention_hours`` (default:
         the store's ``vacuum_retention_hours``) ago, plus orphans of crashed writes older than
@@ -661,11 +667,13 @@ class EventStore:
             files_before = len(dt.file_uris(file_pruning_predicate=filters))
             self._retrying(
                 lambda: dt.optimize.compact(
-                    partition_filters=filters, target_size=self.compact_target_size
+                    partition_filters=filters, target_size=target_size or self.compact_target_size
                 ),
                 dt,
             )
             files_after = len(dt.file_uris(file_pruning_predicate=filters))
+            if not vacuum:
+                return CompactResult(files_before, files_after, 0, time.perf_counter() - started)
             with ExitStack() as stack:
                 if hours == 0:  # also fence off appends: their not-yet-committed files
                     stack.enter_context(self._commit_mutex)  # would look like orphans

@@ -212,3 +212,29 @@ def test_fresh_events_make_a_planned_session_live_old_ones_do_not(
     assert session.status == "live"
     assert session.actual_start is not None
     assert abs(session.actual_start.timestamp() * 1000 - (now_ms - 1000)) < 2
+
+
+@pytest.mark.django_db
+def test_tally_is_reconciled_from_the_store_after_a_lost_update(
+    session: LiveSession, key: str
+) -> None:
+    from liveops.events.services import tally_reconcile
+
+    post(Client(), session, key, orjson.dumps(events(30)))
+    # A crash between the store commit and the tally update loses the count.
+    IngestTally.objects.filter(session=session).update(accepted=0, by_kind={})
+    tally_reconcile(workspace_id=session.workspace_id, session_id=session.pk)
+    tally = IngestTally.objects.get(session=session)
+    assert tally.accepted == 30 and tally.by_kind == {"comment": 30}
+
+
+@pytest.mark.django_db
+def test_live_compaction_merges_small_files_without_vacuum(session: LiveSession, key: str) -> None:
+    for start in range(0, 60, 10):
+        post(Client(), session, key, orjson.dumps(events(10, start=start)))
+    store = event_store()
+    before = len(store.file_uris(session.workspace_id, session.pk))
+    result = store.compact(session.workspace_id, session.pk, target_size=1024 * 1024, vacuum=False)
+    assert before == result.files_before >= 6
+    assert result.files_after == 1 and result.files_vacuumed == 0
+    assert store.count(session.workspace_id, session.pk) == 60

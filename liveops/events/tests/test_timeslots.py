@@ -257,6 +257,12 @@ def test_timeslot_rows_only_ended_sessions_of_the_workspace(workspace: Workspace
     assert first["online"] == 120 and first["gmv"] == Decimal("5.50") and first["new_follows"] == 2
 
 
+@pytest.fixture
+def owner(workspace: Workspace, member_factory: Any) -> Any:
+    """The tests read English text: the owner's saved language wins over Accept-Language."""
+    return member_factory(workspace, "owner", language="en").user
+
+
 def page(client: Client, workspace: Workspace, **query: str) -> str:
     url = reverse("events:timeslots", kwargs={"ws": workspace.slug})
     response = client.get(url, query, headers={"accept-language": "en"})
