@@ -17,8 +17,13 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, settings: Any) -
     """Each test gets its own LIVEOPS data folder (event store, uploads)."""
     from liveops.events.runtime import reset_event_store
 
+    from liveops.events import api as events_api
+    from liveops.workspaces.api import forget_cached_keys
+
     settings.DATA_DIR = tmp_path_factory.mktemp("data")
     reset_event_store()
+    events_api._sessions.clear()  # ids are reused across tests
+    forget_cached_keys()
     yield
     reset_event_store()
 

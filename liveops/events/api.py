@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import orjson
@@ -89,8 +90,22 @@ def _release(n: int) -> None:
         _pending -= n
 
 
+#: Session lookups are cached briefly per process: a live sends many requests a second.
+SESSION_CACHE_SECONDS = 5.0
+_sessions: dict[tuple[int, int], tuple[float, LiveSession | None]] = {}
+
+
 def _session_for(key: ApiKey, session_id: int) -> LiveSession | None:
-    return session_get(workspace=key.workspace, pk=session_id)
+    cache_key = (key.workspace_id, session_id)
+    now = time.monotonic()
+    hit = _sessions.get(cache_key)
+    if hit is not None and now - hit[0] < SESSION_CACHE_SECONDS:
+        return hit[1]
+    session = session_get(workspace=key.workspace, pk=session_id)
+    if len(_sessions) > 10_000:
+        _sessions.clear()
+    _sessions[cache_key] = (now, session)
+    return session
 
 
 @router.post(

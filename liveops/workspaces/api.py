@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.security import HttpBearer
 
+from liveops.core.tokens import token_hash
 from liveops.workspaces import selectors
 from liveops.workspaces.models import ApiKey
 from liveops.workspaces.services import api_key_authenticate
+
+KEY_CACHE_SECONDS = 5.0
+_keys: dict[str, tuple[float, ApiKey]] = {}
+
+
+def forget_cached_keys() -> None:
+    _keys.clear()
 
 
 class ApiKeyAuth(HttpBearer):
@@ -25,7 +34,19 @@ class ApiKeyAuth(HttpBearer):
         return super().__call__(request)
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
-        return api_key_authenticate(token)
+        # A revoked key stops working within KEY_CACHE_SECONDS; ingest sends many requests
+        # a second and should not pay a database round trip for each.
+        now = time.monotonic()
+        digest = token_hash(token)
+        hit = _keys.get(digest)
+        if hit is not None and now - hit[0] < KEY_CACHE_SECONDS:
+            return hit[1]
+        key = api_key_authenticate(token)
+        if len(_keys) > 10_000:
+            _keys.clear()
+        if key is not None:
+            _keys[digest] = (now, key)
+        return key
 
 
 router = Router(tags=["workspace"])
