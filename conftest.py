@@ -15,9 +15,8 @@ from tests.factories import MembershipFactory, UserFactory, WorkspaceFactory
 @pytest.fixture(autouse=True)
 def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, settings: Any) -> Iterator[None]:
     """Each test gets its own LIVEOPS data folder (event store, uploads)."""
-    from liveops.events.runtime import reset_event_store
-
     from liveops.events import api as events_api
+    from liveops.events.runtime import reset_event_store
     from liveops.workspaces.api import forget_cached_keys
 
     settings.DATA_DIR = tmp_path_factory.mktemp("data")
