@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from liveops.core.forms import datetime_field
+from liveops.planning.kpi import add_kpi_fields, split_kpi
 from liveops.planning.models import Room, SessionStatus
 from liveops.planning.selectors import room_list
 from liveops.planning.services import Staffing
@@ -45,14 +46,18 @@ class SessionForm(forms.Form):
         self.fields["hosts"].queryset = members  # type: ignore[attr-defined]
         self.fields["field_controller"].queryset = members  # type: ignore[attr-defined]
         self.fields["room"].queryset = room_list(workspace=workspace)  # type: ignore[attr-defined]
+        add_kpi_fields(self)
         if creating:
             del self.fields["actual_start"]
             del self.fields["actual_end"]
 
 
 def split_people(data: dict[str, Any]) -> tuple[dict[str, Any], Staffing]:
-    """The form's data for the session fields, and its staffing apart."""
+    """The form's data for the session fields (KPI targets as ``kpi_targets``), and its
+    staffing apart."""
+    data, targets = split_kpi(data)
     rest = {k: v for k, v in data.items() if k not in {"hosts", "field_controller", "room"}}
+    rest["kpi_targets"] = targets
     return rest, Staffing(
         hosts=tuple(data.get("hosts") or ()),
         field_controller=data.get("field_controller"),

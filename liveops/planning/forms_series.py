@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liveops.core.forms import datetime_field
 from liveops.planning import calendar
+from liveops.planning.kpi import add_kpi_fields
 from liveops.planning.models import SeriesFormat
 from liveops.workspaces.models import PlatformAccount, User, Workspace
 from liveops.workspaces.selectors import account_list
@@ -53,6 +54,7 @@ class SeriesForm(forms.Form):
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        add_kpi_fields(self)
         people = calendar.people_list(workspace=workspace)
         for name, queryset in (
             ("accounts", account_list(workspace=workspace)),

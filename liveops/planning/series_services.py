@@ -39,6 +39,7 @@ SERIES_FIELDS = [
     "title",
     "theme",
     "format",
+    "kpi_targets",
     "rrule",
     "dtstart",
     "default_duration_min",
@@ -120,6 +121,7 @@ def series_create(
     theme: str = "",
     format: str = SeriesFormat.ECOMMERCE,
     generate: bool = False,
+    kpi_targets: dict[str, Any] | None = None,
 ) -> Series:
     """A recurring programme. With ``generate`` its sessions are made in the same
     transaction, so a conflict leaves neither the series nor any session behind."""
@@ -146,6 +148,7 @@ def series_create(
         default_duration_min=default_duration_min,
         field_controller=field_controller,
         room=room,
+        kpi_targets=kpi_targets or {},
     )
     series.accounts.set(accounts)
     series.hosts.set(hosts)
@@ -172,8 +175,9 @@ def series_update(
     room: Room | None,
     theme: str,
     format: str,
+    kpi_targets: dict[str, Any] | None = None,
 ) -> Series:
-    """Change a series; sessions already generated keep their own times."""
+    """Change a series; sessions already generated keep their own times and targets."""
     accounts, hosts = list(accounts), list(hosts)
     _series_validate(
         workspace=series.workspace,
@@ -196,6 +200,8 @@ def series_update(
     series.rrule, series.dtstart = rrule.strip(), dtstart
     series.default_duration_min = default_duration_min
     series.field_controller, series.room = field_controller, room
+    if kpi_targets is not None:
+        series.kpi_targets = kpi_targets
     series.save()
     series.accounts.set(accounts)
     series.hosts.set(hosts)

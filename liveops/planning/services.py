@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +27,7 @@ SESSION_FIELDS = [
     "actual_start",
     "actual_end",
     "status",
+    "kpi_targets",
 ]
 
 
@@ -151,6 +153,7 @@ def session_create(
     scheduled_end: datetime | None = None,
     status: str = SessionStatus.DRAFT,
     people: Staffing | None = None,
+    kpi_targets: dict[str, Any] | None = None,
 ) -> LiveSession:
     if people is not None:
         people.validate(workspace)
@@ -180,6 +183,7 @@ def session_create(
         scheduled_start=scheduled_start,
         scheduled_end=scheduled_end,
         status=status,
+        kpi_targets=kpi_targets or {},
     )
     if people is not None:
         people.apply(session)
@@ -206,6 +210,7 @@ def session_update(
     actual_end: datetime | None,
     status: str,
     people: Staffing | None = None,
+    kpi_targets: dict[str, Any] | None = None,
 ) -> LiveSession:
     if people is not None:
         people.validate(session.workspace)
@@ -245,6 +250,8 @@ def session_update(
     session.scheduled_start, session.scheduled_end = scheduled_start, scheduled_end
     session.actual_start, session.actual_end = actual_start, actual_end
     session.status = status
+    if kpi_targets is not None:
+        session.kpi_targets = kpi_targets
     session.save()
     if people is not None:
         people.apply(session)

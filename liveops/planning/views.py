@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from liveops.core.forms import attach_service_errors
 from liveops.planning import selectors, services
 from liveops.planning.forms import SessionForm, split_people
+from liveops.planning.kpi import kpi_initial
 from liveops.planning.models import SessionStatus
 from liveops.workspaces.access import WorkspaceRequest, workspace_view
 
@@ -59,6 +60,7 @@ def session_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
         "hosts": list(session.hosts.all()),
         "field_controller": session.field_controller,
         "room": session.room,
+        **kpi_initial(session.kpi_targets),
     }
     form = SessionForm(
         request.POST or None, initial=initial, workspace=request.workspace, creating=False

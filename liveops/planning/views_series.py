@@ -23,6 +23,7 @@ from liveops.planning.forms_series import (
     RoomForm,
     SeriesForm,
 )
+from liveops.planning.kpi import kpi_initial, split_kpi
 from liveops.planning.models import SessionStatus
 from liveops.workspaces.access import WorkspaceRequest, workspace_view
 from liveops.workspaces.selectors import account_get
@@ -49,8 +50,9 @@ def series_create(request: WorkspaceRequest) -> HttpResponse:
     form = SeriesForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         try:
+            fields, targets = split_kpi(form.cleaned_data)
             series = series_services.series_create(
-                workspace=request.workspace, by=request.user, **form.cleaned_data
+                workspace=request.workspace, by=request.user, kpi_targets=targets, **fields
             )
         except ValidationError as exc:
             attach_service_errors(form, exc)
@@ -84,12 +86,16 @@ def series_edit(request: WorkspaceRequest) -> HttpResponse:
         "room": series.room,
         "format": series.format,
         "theme": series.theme,
+        **kpi_initial(series.kpi_targets),
     }
     form = SeriesForm(request.POST or None, initial=initial, workspace=request.workspace)
     del form.fields["generate"]
     if request.method == "POST" and form.is_valid():
         try:
-            series_services.series_update(series=series, by=request.user, **form.cleaned_data)
+            fields, targets = split_kpi(form.cleaned_data)
+            series_services.series_update(
+                series=series, by=request.user, kpi_targets=targets, **fields
+            )
         except ValidationError as exc:
             attach_service_errors(form, exc)
         else:

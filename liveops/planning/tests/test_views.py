@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -127,3 +128,33 @@ def test_session_form_books_hosts_and_room_and_explains_a_double_booking(
     )
     assert "早场" in text
     assert LiveSession.objects.count() == 1
+
+
+def test_session_kpi_targets_are_saved_as_fractions_and_shown_back(
+    login: Callable[..., Client],
+) -> None:
+    membership = MembershipFactory()
+    ws = membership.workspace
+    account = AccountFactory(workspace=ws)
+    client = login(membership.user)
+    response = client.post(
+        reverse("planning:session_create", kwargs={"ws": ws.slug}),
+        {
+            "title": "目标场",
+            "account": account.pk,
+            "status": "draft",
+            "kpi_uv": "20000",
+            "kpi_gmv": "150000.5",
+            "kpi_interaction_rate": "6.5",
+        },
+    )
+    assert response.status_code == 302
+    session = LiveSession.objects.get()
+    assert session.kpi_targets == {"uv": 20000, "gmv": "150000.50", "interaction_rate": 0.065}
+    page = client.get(reverse("planning:session_edit", kwargs={"ws": ws.slug, "pk": session.pk}))
+    assert page.context["form"].initial["kpi_interaction_rate"] == Decimal("6.5")
+    bad = client.post(
+        reverse("planning:session_create", kwargs={"ws": ws.slug}),
+        {"title": "x", "account": account.pk, "status": "draft", "kpi_interaction_rate": "150"},
+    )
+    assert "kpi_interaction_rate" in bad.context["form"].errors
