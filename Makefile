@@ -4,7 +4,6 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-export DJANGO_SETTINGS_MODULE ?= config.settings.dev
 
 .PHONY: run test check test-sqlite test-postgres install assets system-deps demo migrate serve lock messages clean
 
