@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liveops.core.forms import attach_service_errors
-from liveops.planning import exports, runofshow, selectors, taboo
+from liveops.planning import exports, runofshow, runofshow_queries, selectors, taboo
 from liveops.planning.exports import hms
 from liveops.planning.forms_runofshow import (
     BrandProfileForm,
@@ -50,7 +50,7 @@ def _editor_url(request: WorkspaceRequest, session: LiveSession, anchor: str = "
 
 
 def _terms(request: WorkspaceRequest) -> list[taboo.Term]:
-    profile = runofshow.brand_profile_get(workspace=request.workspace)
+    profile = runofshow_queries.brand_profile_get(workspace=request.workspace)
     return taboo.terms_for(custom=profile.taboo_words, use_builtin=profile.use_builtin_taboo)
 
 
@@ -115,8 +115,8 @@ def _editor(
 ) -> HttpResponse:
     """The editor page; ``bound`` carries a submitted form with errors, by prefix."""
     bound = bound or {}
-    segments = runofshow.ros_segments(session=session)
-    products = runofshow.ros_products(session=session)
+    segments = runofshow_queries.ros_segments(session=session)
+    products = runofshow_queries.ros_products(session=session)
     products_qs = session.products.all()
     terms = _terms(request)
     clock = _Clock(session)
@@ -169,8 +169,8 @@ def _editor(
         }
         for p in products
     ]
-    templates = runofshow.template_list(workspace=request.workspace)
-    sources = runofshow.copy_sources(session=session)
+    templates = runofshow_queries.template_list(workspace=request.workspace)
+    sources = runofshow_queries.copy_sources(session=session)
     context = {
         "session": session,
         "start_local": clock.start,
@@ -208,7 +208,7 @@ def product_save(request: WorkspaceRequest, pk: int) -> HttpResponse:
     product_id = request.POST.get("product_id")
     product = None
     if product_id:
-        product = runofshow.product_get(session=session, pk=product_id)
+        product = runofshow_queries.product_get(session=session, pk=product_id)
         if product is None:
             raise Http404
     prefix = f"prod{product.pk}" if product else "newprod"
@@ -232,7 +232,7 @@ def product_save(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @workspace_view("plan", action="change")
 def product_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
-    product = runofshow.product_get(session=session, pk=request.POST.get("product_id", ""))
+    product = runofshow_queries.product_get(session=session, pk=request.POST.get("product_id", ""))
     if product is None:
         messages.error(request, _("That product no longer exists."))
     else:
@@ -292,7 +292,7 @@ def segment_save(request: WorkspaceRequest, pk: int) -> HttpResponse:
     segment_id = request.POST.get("segment_id")
     segment = None
     if segment_id:
-        segment = runofshow.segment_get(session=session, pk=segment_id)
+        segment = runofshow_queries.segment_get(session=session, pk=segment_id)
         if segment is None:
             raise Http404
     prefix = f"seg{segment.pk}" if segment else "newseg"
@@ -316,7 +316,7 @@ def segment_save(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @workspace_view("plan", action="change")
 def segment_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
-    segment = runofshow.segment_get(session=session, pk=request.POST.get("segment_id", ""))
+    segment = runofshow_queries.segment_get(session=session, pk=request.POST.get("segment_id", ""))
     if segment is None:
         messages.error(request, _("That segment no longer exists."))
     else:
@@ -344,14 +344,16 @@ def segment_cue_save(request: WorkspaceRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
     cue_id = request.POST.get("cue_id")
     if cue_id:
-        cue = runofshow.cue_get(session=session, pk=cue_id)
+        cue = runofshow_queries.cue_get(session=session, pk=cue_id)
         if cue is None:
             raise Http404
         segment = cue.segment
         prefix = f"cue{cue.pk}"
     else:
         cue = None
-        found = runofshow.segment_get(session=session, pk=request.POST.get("segment_id", ""))
+        found = runofshow_queries.segment_get(
+            session=session, pk=request.POST.get("segment_id", "")
+        )
         if found is None:
             messages.error(request, _("That segment no longer exists."))
             return redirect(_editor_url(request, session, "segments"))
@@ -375,7 +377,7 @@ def segment_cue_save(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @workspace_view("plan", action="change")
 def segment_cue_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
-    cue = runofshow.cue_get(session=session, pk=request.POST.get("cue_id", ""))
+    cue = runofshow_queries.cue_get(session=session, pk=request.POST.get("cue_id", ""))
     if cue is None:
         messages.error(request, _("That cue no longer exists."))
         return redirect(_editor_url(request, session, "segments"))
@@ -408,10 +410,10 @@ def template_save(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @workspace_view("plan", action="change")
 def template_apply(request: WorkspaceRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
-    templates = runofshow.template_list(workspace=request.workspace)
+    templates = runofshow_queries.template_list(workspace=request.workspace)
     form = TemplateApplyForm(request.POST, prefix="tplapply", templates=templates)
     if form.is_valid():
-        template = runofshow.template_get(
+        template = runofshow_queries.template_get(
             workspace=request.workspace, pk=form.cleaned_data["template"]
         )
         try:
@@ -431,10 +433,10 @@ def template_apply(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @workspace_view("plan", action="change")
 def ros_copy(request: WorkspaceRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
-    sources = runofshow.copy_sources(session=session)
+    sources = runofshow_queries.copy_sources(session=session)
     form = CopyForm(request.POST, prefix="copy", sources=sources)
     if form.is_valid():
-        source = runofshow.copy_source_get(session=session, pk=form.cleaned_data["source"])
+        source = runofshow_queries.copy_source_get(session=session, pk=form.cleaned_data["source"])
         try:
             if source is None:
                 raise ValidationError({"source": _("That session no longer exists.")})
@@ -451,7 +453,7 @@ def ros_copy(request: WorkspaceRequest, pk: int) -> HttpResponse:
 
 @workspace_view("plan")
 def template_list(request: WorkspaceRequest) -> HttpResponse:
-    templates = runofshow.template_list(workspace=request.workspace)
+    templates = runofshow_queries.template_list(workspace=request.workspace)
     rows = [
         {
             "t": t,
@@ -469,7 +471,7 @@ def template_list(request: WorkspaceRequest) -> HttpResponse:
 
 @workspace_view("plan", action="change")
 def template_delete(request: WorkspaceRequest) -> HttpResponse:
-    template = runofshow.template_get(
+    template = runofshow_queries.template_get(
         workspace=request.workspace, pk=request.POST.get("template_id", "")
     )
     if template is None:
@@ -486,7 +488,7 @@ def template_delete(request: WorkspaceRequest) -> HttpResponse:
 @workspace_view("plan")
 def ros_print(request: WorkspaceRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
-    segments = runofshow.ros_segments(session=session)
+    segments = runofshow_queries.ros_segments(session=session)
     terms = _terms(request)
     clock = _Clock(session)
     rows = [
@@ -506,7 +508,7 @@ def ros_print(request: WorkspaceRequest, pk: int) -> HttpResponse:
         "start_local": clock.start,
         "end_local": timezone.localtime(session.scheduled_end) if session.scheduled_end else None,
         "rows": rows,
-        "products": runofshow.ros_products(session=session),
+        "products": runofshow_queries.ros_products(session=session),
         "summary": _summary(session, segments),
     }
     return render(request, "planning/runofshow/print.html", context)
@@ -515,10 +517,10 @@ def ros_print(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @workspace_view("plan")
 def ros_export(request: WorkspaceRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
-    data = runofshow.export_data(
+    data = runofshow_queries.export_data(
         session=session,
-        segments=runofshow.ros_segments(session=session),
-        products=runofshow.ros_products(session=session),
+        segments=runofshow_queries.ros_segments(session=session),
+        products=runofshow_queries.ros_products(session=session),
     )
     response = HttpResponse(
         exports.run_of_show_xlsx(data),
@@ -533,7 +535,7 @@ def ros_export(request: WorkspaceRequest, pk: int) -> HttpResponse:
 
 @workspace_view("plan")
 def brand_profile(request: WorkspaceRequest) -> HttpResponse:
-    profile = runofshow.brand_profile_get(workspace=request.workspace)
+    profile = runofshow_queries.brand_profile_get(workspace=request.workspace)
     initial = {
         "positioning": profile.positioning,
         "tone": profile.tone,

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from liveops.planning import runofshow as ros
+from liveops.planning import runofshow_queries as rosq
 from liveops.planning.models import Cue, LiveSession, RunOfShowTemplate, Segment
 from liveops.workspaces.models import AuditEntry, User, Workspace
 from tests.factories import SessionFactory, WorkspaceFactory
@@ -210,12 +211,12 @@ def test_products_add_edit_reorder_delete(session: LiveSession) -> None:
 
     ros.product_update(product=b, by=None, name="面霜 50ml", live_price=Decimal("89"))
     ros.product_reorder(session=session, by=None, order=[b.pk, a.pk])
-    assert [p.name for p in ros.ros_products(session=session)] == ["面霜 50ml", "口红"]
+    assert [p.name for p in rosq.ros_products(session=session)] == ["面霜 50ml", "口红"]
 
     ros.product_delete(product=a, by=None)
     s.refresh_from_db()
     assert s.product is None
-    assert [p.position for p in ros.ros_products(session=session)] == [0]
+    assert [p.position for p in rosq.ros_products(session=session)] == [0]
 
 
 def test_product_validation(session: LiveSession) -> None:
@@ -250,7 +251,7 @@ def test_template_round_trip_replace(session: LiveSession, workspace: Workspace)
 
     assert count == 2
     assert layout(target) == layout(session)
-    first, second = ros.ros_segments(session=target)
+    first, second = rosq.ros_segments(session=target)
     assert (first.talking_points, first.host_lines) == ("欢迎", "大家好")
     assert [(c.at_s, c.kind, c.description) for c in first.cues.all()] == [(30, "music", "开场曲")]
     assert second.product is not None and second.product.sku == "LP-01"
@@ -311,7 +312,7 @@ def test_copy_from_an_earlier_session(session: LiveSession, workspace: Workspace
     ros.session_copy_run_of_show(session=session, source=earlier, by=None, mode="replace")
 
     assert layout(session) == layout(earlier)
-    assert ros.copy_sources(session=session) == [earlier]
+    assert rosq.copy_sources(session=session) == [earlier]
     assert AuditEntry.objects.filter(action="segment.copy").count() == 1
 
 
