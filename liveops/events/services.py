@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -9,9 +11,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from liveops.events.importers.base import Item, Problem, Skipped
 from liveops.events.importers.tabular import MINUTE_INT_FIELDS
@@ -30,6 +34,7 @@ from liveops.planning.models import LiveSession
 from liveops.planning.services import session_mark_live
 
 IMPORT_BATCH = 50_000
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -399,3 +404,91 @@ def _safe_tell(tell: Callable[[], int] | None) -> Callable[[], int] | None:
             return 0
 
     return position
+
+
+UPLOAD_SUFFIXES = (".json", ".jsonl", ".ndjson", ".txt", ".log", ".csv", ".tsv", ".xlsx", ".gz")
+
+
+def import_upload(
+    *,
+    session: LiveSession,
+    upload: Any,
+    fmt: str | None,
+    options: dict[str, Any],
+    by: Any,
+) -> ImportJob:
+    """Keep an uploaded file under the data folder and import it (in the background).
+
+    The stored name is ours (a random hex name), never the uploader's; the original name
+    is only shown. The size was already checked from Content-Length before the upload was
+    read (RequestSizeLimitMiddleware); content is checked by the import itself.
+    """
+    import os
+    import uuid
+    from pathlib import Path
+
+    from django.conf import settings
+
+    suffix = "".join(Path(upload.name).suffixes[-2:]).lower()
+    if not suffix.endswith(UPLOAD_SUFFIXES):
+        raise ValidationError(
+            _(
+                "Files of this type cannot be imported: %(name)s. Use JSON, NDJSON, text logs, "
+                "CSV, XLSX or their .gz."
+            )
+            % {"name": upload.name}
+        )
+    folder = Path(settings.DATA_DIR) / "uploads" / str(session.workspace_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{uuid.uuid4().hex}{suffix}"
+    with open(target, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    os.chmod(target, 0o600)
+    job = import_job_create(
+        session=session,
+        filename=os.path.basename(upload.name),
+        path=str(target),
+        fmt=fmt or "",
+        size=upload.size,
+        by=by,
+    )
+    if settings.LIVEOPS_IMPORT_INLINE:
+        return import_file(
+            session=session,
+            path=str(target),
+            filename=job.filename,
+            fmt=fmt,
+            options=options,
+            job=job,
+        )
+    threading.Thread(
+        target=_import_in_background,
+        args=(job.pk, fmt, options),
+        name=f"import-{job.pk}",
+        daemon=True,
+    ).start()
+    return job
+
+
+def _import_in_background(job_id: int, fmt: str | None, options: dict[str, Any]) -> None:
+    """Web uploads are imported by a thread of the web process; the page polls the job."""
+    from django.db import close_old_connections, connection
+
+    close_old_connections()
+    try:
+        job = ImportJob.objects.select_related("session__account", "session__workspace").get(
+            pk=job_id
+        )
+        import_file(
+            session=job.session,
+            path=job.path,
+            filename=job.filename,
+            fmt=fmt,
+            options=options,
+            job=job,
+        )
+    except Exception:
+        log.exception("import job %s failed", job_id)
+    finally:
+        connection.close()

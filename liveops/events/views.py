@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import logging
-import os
-import threading
-import uuid
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib import messages
-from django.db import close_old_connections, connection
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,13 +17,11 @@ from django.views.decorators.http import require_POST
 
 from liveops.events import selectors, services, timeslots
 from liveops.events.forms import ImportForm
-from liveops.events.models import ImportJob
 from liveops.planning.models import LiveSession
 from liveops.planning.selectors import session_get, session_list
 from liveops.workspaces.access import WorkspaceRequest, workspace_view
 
 log = logging.getLogger(__name__)
-UPLOAD_SUFFIXES = {".json", ".jsonl", ".ndjson", ".txt", ".log", ".csv", ".tsv", ".xlsx", ".gz"}
 
 
 def _session(request: WorkspaceRequest, pk: int) -> LiveSession:
@@ -65,22 +57,6 @@ def session_data(request: WorkspaceRequest, pk: int) -> HttpResponse:
     )
 
 
-def _run_import(job_id: int, path: str, fmt: str | None, options: dict[str, Any]) -> None:
-    """Background import of an uploaded file; the page polls the job for progress."""
-    close_old_connections()
-    try:
-        job = ImportJob.objects.select_related("session__account", "session__workspace").get(
-            pk=job_id
-        )
-        services.import_file(
-            session=job.session, path=path, filename=job.filename, fmt=fmt, options=options, job=job
-        )
-    except Exception:
-        log.exception("import job %s failed", job_id)
-    finally:
-        connection.close()
-
-
 @workspace_view("analyze", action="change")
 @require_POST
 def import_upload(request: WorkspaceRequest, pk: int) -> HttpResponse:
@@ -91,52 +67,16 @@ def import_upload(request: WorkspaceRequest, pk: int) -> HttpResponse:
             for error in errors:
                 messages.error(request, str(error))
         return redirect("events:session_data", ws=request.workspace.slug, pk=session.pk)
-    upload = form.cleaned_data["file"]
-    suffix = "".join(Path(upload.name).suffixes[-2:]).lower() or ".txt"
-    if not any(suffix.endswith(s) for s in UPLOAD_SUFFIXES):
-        messages.error(
-            request,
-            _(
-                "Files of this type cannot be imported: %(name)s. Use JSON, "
-                "NDJSON, text logs, CSV, XLSX or their .gz."
-            )
-            % {"name": upload.name},
-        )
-        return redirect("events:session_data", ws=request.workspace.slug, pk=session.pk)
-    folder = Path(settings.DATA_DIR) / "uploads" / str(request.workspace.pk)
-    folder.mkdir(parents=True, exist_ok=True)
-    # The stored name is ours, never the uploader's (no path tricks); the original is shown.
-    target = folder / f"{uuid.uuid4().hex}{suffix if suffix.startswith('.') else '.txt'}"
-    with open(target, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    os.chmod(target, 0o600)
-    job = services.import_job_create(
-        session=session,
-        filename=os.path.basename(upload.name),
-        path=str(target),
-        fmt=form.cleaned_data["format"] or "",
-        size=upload.size,
-        by=request.user,
-    )
-    fmt = form.cleaned_data["format"] or None
-    options = form.options()
-    if settings.LIVEOPS_IMPORT_INLINE:
-        services.import_file(
+    try:
+        services.import_upload(
             session=session,
-            path=str(target),
-            filename=job.filename,
-            fmt=fmt,
-            options=options,
-            job=job,
+            upload=form.cleaned_data["file"],
+            fmt=form.cleaned_data["format"] or None,
+            options=form.options(),
+            by=request.user,
         )
-    else:
-        threading.Thread(
-            target=_run_import,
-            args=(job.pk, str(target), fmt, options),
-            name=f"import-{job.pk}",
-            daemon=True,
-        ).start()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     url = reverse("events:session_data", kwargs={"ws": request.workspace.slug, "pk": session.pk})
     return redirect(f"{url}#imports")
 
