@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -20,8 +19,6 @@ from liveops.events.forms import ImportForm
 from liveops.planning.models import LiveSession
 from liveops.planning.selectors import session_get, session_list
 from liveops.workspaces.access import WorkspaceRequest, workspace_view
-
-log = logging.getLogger(__name__)
 
 
 def _session(request: WorkspaceRequest, pk: int) -> LiveSession:
