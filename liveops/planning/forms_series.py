@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from liveops.core.forms import datetime_field
 from liveops.planning import calendar
 from liveops.planning.kpi import add_kpi_fields
-from liveops.planning.models import SeriesFormat
+from liveops.planning.models import RunOfShowTemplate, SeriesFormat
 from liveops.workspaces.models import PlatformAccount, User, Workspace
 from liveops.workspaces.selectors import account_list
 
@@ -50,11 +50,20 @@ class SeriesForm(forms.Form):
     theme = forms.CharField(
         label=_("Theme"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    template: forms.ModelChoiceField[RunOfShowTemplate] = forms.ModelChoiceField(
+        label=_("Default run-of-show template"),
+        queryset=RunOfShowTemplate.objects.none(),
+        required=False,
+        help_text=_("Applied to every session the series creates."),
+    )
     generate = forms.BooleanField(label=_("Create the sessions now"), required=False, initial=True)
 
     def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         add_kpi_fields(self)
+        template_field = self.fields["template"]
+        assert isinstance(template_field, forms.ModelChoiceField)
+        template_field.queryset = RunOfShowTemplate.objects.filter(workspace=workspace)
         people = calendar.people_list(workspace=workspace)
         for name, queryset in (
             ("accounts", account_list(workspace=workspace)),

@@ -27,11 +27,13 @@ from liveops.planning.models import (
     LiveSession,
     PlanningSettings,
     Room,
+    RunOfShowTemplate,
     Series,
     SeriesFormat,
     SessionStatus,
 )
 from liveops.planning.recurrence import expand
+from liveops.planning.runofshow import template_apply
 from liveops.workspaces.models import PlatformAccount, User, Workspace
 from liveops.workspaces.services import audit_record
 
@@ -122,6 +124,7 @@ def series_create(
     format: str = SeriesFormat.ECOMMERCE,
     generate: bool = False,
     kpi_targets: dict[str, Any] | None = None,
+    template: RunOfShowTemplate | None = None,
 ) -> Series:
     """A recurring programme. With ``generate`` its sessions are made in the same
     transaction, so a conflict leaves neither the series nor any session behind."""
@@ -149,6 +152,7 @@ def series_create(
         field_controller=field_controller,
         room=room,
         kpi_targets=kpi_targets or {},
+        template=_own_template(workspace, template),
     )
     series.accounts.set(accounts)
     series.hosts.set(hosts)
@@ -176,6 +180,7 @@ def series_update(
     theme: str,
     format: str,
     kpi_targets: dict[str, Any] | None = None,
+    template: RunOfShowTemplate | None = None,
 ) -> Series:
     """Change a series; sessions already generated keep their own times and targets."""
     accounts, hosts = list(accounts), list(hosts)
@@ -202,6 +207,7 @@ def series_update(
     series.field_controller, series.room = field_controller, room
     if kpi_targets is not None:
         series.kpi_targets = kpi_targets
+    series.template = _own_template(series.workspace, template)
     series.save()
     series.accounts.set(accounts)
     series.hosts.set(hosts)
@@ -304,6 +310,10 @@ def series_generate_sessions(
             kpi_targets=dict(series.kpi_targets),
         )
         session.hosts.set(hosts)
+        if series.template is not None:
+            # The series' default run-of-show; one that does not fit the session's length
+            # is refused here, and the whole generation with it.
+            template_apply(session=session, template=series.template, by=by, mode="replace")
         created.append(session)
     audit_record(
         workspace=workspace,
@@ -313,6 +323,14 @@ def series_generate_sessions(
         after={"sessions": [s.pk for s in created]},
     )
     return created
+
+
+def _own_template(
+    workspace: Workspace, template: RunOfShowTemplate | None
+) -> RunOfShowTemplate | None:
+    if template is not None and template.workspace_id != workspace.pk:
+        raise ValidationError({"template": _("This template belongs to another workspace.")})
+    return template
 
 
 @transaction.atomic

@@ -87,6 +87,7 @@ def series_edit(request: WorkspaceRequest) -> HttpResponse:
         "format": series.format,
         "theme": series.theme,
         **kpi_initial(series.kpi_targets),
+        "template": series.template,
     }
     form = SeriesForm(request.POST or None, initial=initial, workspace=request.workspace)
     del form.fields["generate"]

@@ -194,3 +194,39 @@ def test_second_series_in_the_same_room_is_refused_with_the_reason() -> None:
     assert [s.title for s in ws.series.all()] == [first.title]
     assert LiveSession.objects.count() == 2
     assert AuditEntry.objects.filter(action="room.create").count() == 1
+
+
+def test_series_default_template_lands_on_every_generated_session() -> None:
+    from liveops.planning import runofshow_queries
+    from liveops.planning.models import RunOfShowTemplate
+    from liveops.planning.series_services import series_create
+
+    owner = MembershipFactory()
+    ws = owner.workspace
+    account = AccountFactory(workspace=ws)
+    template = RunOfShowTemplate.objects.create(
+        workspace=ws,
+        name="标准带货",
+        segments=[
+            {"kind": "opening", "title": "开场", "duration_s": 600},
+            {"kind": "product", "title": "讲解", "duration_s": 1800},
+        ],
+    )
+    series = series_create(
+        workspace=ws,
+        by=owner.user,
+        title="周二带货",
+        accounts=[account],
+        dtstart=datetime(2026, 12, 1, 12, 0, tzinfo=UTC),
+        rrule="FREQ=WEEKLY;COUNT=3",
+        default_duration_min=60,
+        template=template,
+        generate=True,
+        kpi_targets={"gmv": "50000.00"},
+    )
+    sessions = list(series.sessions.all())
+    assert len(sessions) == 3
+    for session in sessions:
+        titles = [s.title for s in runofshow_queries.ros_segments(session=session)]
+        assert titles == ["开场", "讲解"]
+        assert session.kpi_targets == {"gmv": "50000.00"}
