@@ -483,7 +483,7 @@ _EPOCH_US_BELOW: Final = Decimal("1e17")
 
 
 def epoch_to_ms(value: Any) -> int | None:
-    """An epoch number (int, float, or numeric string) → UTC epoch ms, else None.
+    """An epoch number (int, float, Decimal or numeric string) → UTC epoch ms, else None.
 
     The unit is told by magnitude, as in ``events.schema``: < 1e11 seconds, < 1e14
     milliseconds, < 1e17 microseconds, else nanoseconds. Zero/negative → None (platforms
@@ -494,6 +494,8 @@ def epoch_to_ms(value: Any) -> int | None:
     try:
         if isinstance(value, int):
             number = Decimal(value)
+        elif isinstance(value, Decimal):
+            number = value
         elif isinstance(value, float):
             number = Decimal(repr(value))
         elif isinstance(value, str) and value.strip():

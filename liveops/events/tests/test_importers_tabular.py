@@ -523,3 +523,16 @@ def test_header_row_and_sheet_options(tmp_path: Path) -> None:
     assert [i.fields["online"] for i in items if isinstance(i, Record)] == [7]
     with path.open("rb") as handle, pytest.raises(ImportFormatError, match="no sheet"):
         list(XlsxImporter().parse(handle, options={"sheet": "nope"}))
+
+
+def test_epoch_number_times_are_read_by_magnitude() -> None:
+    # Regression: epoch cells (seconds or milliseconds) used to be refused as "not a time".
+    items = parse_csv(
+        "时间,类型,用户ID,内容\n1764244800,评论,u1,你好\n1764244801000,评论,u2,上链接\n"
+    )
+    records = [i for i in items if isinstance(i, Record)]
+    assert len(records) == 2, items
+    assert [parse_timestamp(r.fields["ts"]) for r in records] == [
+        1_764_244_800_000,
+        1_764_244_801_000,
+    ]
