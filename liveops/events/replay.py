@@ -37,7 +37,6 @@ from __future__ import annotations
 import gzip
 import http.client
 import importlib
-import io
 import json
 import os
 import random
@@ -53,6 +52,7 @@ from typing import Any, BinaryIO, Final
 
 import orjson
 
+from liveops.events.importers.safety import prepend_head
 from liveops.events.ingest import MAX_BODY_BYTES, MAX_ROWS, RepeatCounter
 from liveops.events.schema import KINDS, parse_timestamp, stable_event_id
 
@@ -218,7 +218,7 @@ class _Source:
             raise ReplayError(str(exc)) from exc
         importer = registry.FORMATS[key]
         self.totals.format = key
-        stream = io.BufferedReader(_Prepended(head, self.stream), buffer_size=HEAD_BYTES)
+        stream = prepend_head(head, self.stream, buffer_size=HEAD_BYTES)
         try:
             for item in importer.parse(stream):
                 fields = getattr(item, "fields", None)
@@ -279,28 +279,6 @@ def _chain_lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
         yield line
     if first and partial:
         yield partial
-
-
-class _Prepended(io.RawIOBase):
-    """A binary stream that yields ``head`` and then the rest of ``stream``."""
-
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self._head = head
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        if self._head:
-            n = min(len(view), len(self._head))
-            view[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._stream.read(len(view))
-        view[: len(data)] = data
-        return len(data)
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,9 +10,8 @@ from typing import Any, BinaryIO
 import orjson
 
 from liveops.events.importers.base import Item, Problem, Record
+from liveops.events.importers.safety import read_lines
 from liveops.events.schema import KINDS
-
-_MAX_LINE = 1024 * 1024
 
 
 class CanonicalImporter:
@@ -32,16 +31,9 @@ class CanonicalImporter:
         return False
 
     def parse(self, stream: BinaryIO, *, options: dict[str, Any] | None = None) -> Iterator[Item]:
-        number = 0
-        while True:
-            line = stream.readline(_MAX_LINE + 1)
-            if not line:
-                return
-            number += 1
+        for number, line in read_lines(stream):
             where = f"line {number}"
-            if len(line) > _MAX_LINE:
-                while line and not line.endswith(b"\n"):
-                    line = stream.readline(_MAX_LINE)
+            if line is None:
                 yield Problem(where, "too_long", "row", "the line is longer than 1 MiB.", "")
                 continue
             text = line.strip()

@@ -454,6 +454,38 @@ def open_maybe_gzip(
 # --------------------------------------------------------------------------------------------
 
 
+class _Prepended(io.RawIOBase):
+    """The bytes already read (for sniffing), then the rest of the stream."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        super().__init__()
+        self._head = memoryview(head)
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._head:
+            size = min(len(view), len(self._head))
+            view[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        data = self._stream.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+
+def prepend_head(head: bytes, stream: IO[bytes], *, buffer_size: int = 256 * KiB) -> BinaryIO:
+    """A buffered stream that yields ``head`` again before the rest of ``stream``.
+
+    For sniffing a stream that cannot seek (gzip, pipes): read the head, decide, and parse
+    from this stream as if nothing had been read.
+    """
+    return io.BufferedReader(_Prepended(head, stream), buffer_size=buffer_size)
+
+
 def read_lines(
     stream: BinaryIO, *, max_line_bytes: int = MAX_LINE_BYTES
 ) -> Iterator[tuple[int, bytes | None]]:

@@ -82,7 +82,7 @@ import orjson
 from liveops.events.schema import KINDS
 
 from .base import ImportFormatError, Item, Problem, Record, Skipped
-from .safety import HEAD_BYTES, check_zip, epoch_to_ms, read_head, sniff_content
+from .safety import HEAD_BYTES, check_zip, epoch_to_ms, prepend_head, read_head, sniff_content
 
 __all__ = [
     "EVENT_FIELDS",
@@ -1053,29 +1053,6 @@ def _sniff_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
-class _Prefixed(io.RawIOBase):
-    """The bytes already read for sniffing, then the rest of the stream."""
-
-    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
-        super().__init__()
-        self._head = memoryview(head)
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        if self._head:
-            size = min(len(view), len(self._head))
-            view[:size] = self._head[:size]
-            self._head = self._head[size:]
-            return size
-        data = self._stream.read(len(view))
-        view[: len(data)] = data
-        return len(data)
-
-
 def _csv_rows(stream: BinaryIO, opts: Mapping[str, Any]) -> Iterator[tuple[int, list[Any]]]:
     head = read_head(stream, HEAD_BYTES)
     encoding = str(opts.get("encoding") or detect_encoding(head))
@@ -1091,7 +1068,7 @@ def _csv_rows(stream: BinaryIO, opts: Mapping[str, Any]) -> Iterator[tuple[int, 
             encoding.replace("-sig", "") if "utf-8" in encoding else encoding, "replace"
         )
         delimiter = _sniff_delimiter(sample)
-    buffered = io.BufferedReader(_Prefixed(head, stream), buffer_size=1024 * 1024)
+    buffered = prepend_head(head, stream, buffer_size=1024 * 1024)
     text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="")
     reader = csv.reader(text, delimiter=str(delimiter))
     number = 0
