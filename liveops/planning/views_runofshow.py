@@ -8,6 +8,7 @@ and are looked up inside the session of the URL, which is looked up inside the w
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -269,18 +270,23 @@ def _reorder_response(request: WorkspaceRequest, session: LiveSession, exc: Any)
     return JsonResponse({"ok": True, "times": times})
 
 
-@workspace_view("plan", action="change")
-def product_reorder(request: WorkspaceRequest, pk: int) -> HttpResponse:
+def _reorder(request: WorkspaceRequest, pk: int, service: Callable[..., None]) -> HttpResponse:
+    """Drag and drop posts the new order of ids; the service checks and saves it."""
     session = _session(request, pk)
     order = _order(request)
     error = None
     try:
         if order is None:
             raise ValidationError(_("The new order could not be read."))
-        runofshow.product_reorder(session=session, by=request.user, order=order)
+        service(session=session, by=request.user, order=order)
     except ValidationError as exc:
         error = exc
     return _reorder_response(request, session, error)
+
+
+@workspace_view("plan", action="change")
+def product_reorder(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    return _reorder(request, pk, runofshow.product_reorder)
 
 
 # --- Segments and cues ------------------------------------------------------------------
@@ -327,16 +333,7 @@ def segment_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
 
 @workspace_view("plan", action="change")
 def segment_reorder(request: WorkspaceRequest, pk: int) -> HttpResponse:
-    session = _session(request, pk)
-    order = _order(request)
-    error = None
-    try:
-        if order is None:
-            raise ValidationError(_("The new order could not be read."))
-        runofshow.segment_reorder(session=session, by=request.user, order=order)
-    except ValidationError as exc:
-        error = exc
-    return _reorder_response(request, session, error)
+    return _reorder(request, pk, runofshow.segment_reorder)
 
 
 @workspace_view("plan", action="change")
