@@ -24,7 +24,7 @@ $(PY):
 
 $(VENV)/.installed: $(PY) pyproject.toml constraints.txt
 	$(BIN)/pip install -q --disable-pip-version-check -U pip setuptools wheel
-	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,spark]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -72,8 +72,9 @@ test-postgres: install assets
 ## Re-pin Python dependencies after editing pyproject.toml.
 lock:
 	rm -rf /tmp/liveops-lock && $(PYTHON) -m venv /tmp/liveops-lock
-	/tmp/liveops-lock/bin/pip install -q -U pip && /tmp/liveops-lock/bin/pip install -q -e '.[dev]'
-	/tmp/liveops-lock/bin/pip freeze --exclude-editable | grep -v '^liveops' > constraints.txt
+	/tmp/liveops-lock/bin/pip install -q -U pip && /tmp/liveops-lock/bin/pip install -q -e '.[dev,spark]'
+	{ echo '# Pinned versions for reproducible installs; refresh with `make lock`.'; \
+	  /tmp/liveops-lock/bin/pip freeze --exclude-editable | grep -v '^liveops'; } > constraints.txt
 
 ## Refresh the translation catalogue after adding UI strings, then translate and compile.
 messages: install
