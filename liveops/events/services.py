@@ -11,12 +11,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa  # type: ignore[import-untyped]
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liveops.events.bulk import assign_event_id, fast_items
+from liveops.events.fastimport import Block, TableTally, tally_table
 from liveops.events.importers.base import Item, Problem, Skipped
 from liveops.events.importers.tabular import MINUTE_INT_FIELDS
 from liveops.events.ingest import Outcome, RepeatCounter, prepare, rejection_id, with_raw
@@ -26,7 +29,6 @@ from liveops.events.schema import (
     NormalizedEvent,
     Rejection,
     parse_timestamp,
-    stable_event_id,
     to_arrow,
     validate,
 )
@@ -47,6 +49,17 @@ class Tallied:
     by_kind: dict[str, int] = field(default_factory=dict)
     first_ms: int | None = None
     last_ms: int | None = None
+
+    def add(self, table: TableTally) -> None:
+        """Add the counts of a stored Arrow table (``fastimport.tally_table``)."""
+        self.accepted += table.accepted
+        self.duplicate += table.duplicate
+        for kind, n in table.by_kind.items():
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + n
+        for ms in (table.first_ms, table.last_ms):
+            if ms is not None:
+                self.first_ms = ms if self.first_ms is None else min(self.first_ms, ms)
+                self.last_ms = ms if self.last_ms is None else max(self.last_ms, ms)
 
     def count(self, event: NormalizedEvent) -> None:
         self.accepted += 1
@@ -214,7 +227,7 @@ def _store_minute_stats(session: LiveSession, stats: list[MinuteStat]) -> tuple[
 def import_items(
     *,
     job: ImportJob,
-    items: Iterable[Item],
+    items: Iterable[Item | Block],
     platform: str | None = None,
     progress: Callable[[ImportJob], None] | None = None,
     bytes_read: Callable[[], int] | None = None,
@@ -223,26 +236,26 @@ def import_items(
 
     Every record ends counted once: accepted, duplicate, rejected (kept in the quarantine
     with its location and reason) or skipped (not an audience event; reason counted).
+    ``items`` may also carry the Arrow blocks of a columnar fast path (``events.bulk``):
+    each block is stored as one batch together with its rows left to the row path.
     """
     session = job.session
     platform = platform or session.account.platform
     origin = f"import:{job.pk}"
     repeats = RepeatCounter()
     events: list[NormalizedEvent] = []
+    tables: list[pa.Table] = []
     stats: list[MinuteStat] = []
     tallied = Tallied()
     skipped: dict[str, int] = dict(job.skipped)
 
     def flush() -> None:
-        nonlocal events, stats, tallied
-        if events:
-            fresh = set(event_store().append(to_arrow(events)).accepted_ids)
-            for event in events:
-                if event.event_id in fresh:
-                    fresh.discard(event.event_id)
-                    tallied.count(event)
-                else:
-                    tallied.duplicate += 1
+        nonlocal events, tables, stats, tallied
+        if events or tables:
+            combined = pa.concat_tables([to_arrow(events), *tables]) if tables else None
+            combined = combined if combined is not None else to_arrow(events)
+            counted = tally_table(combined, event_store().append(combined).accepted_ids)
+            tallied.add(counted)
         new, replaced = _store_minute_stats(session, stats)
         batch_record(session=session, origin=origin, tallied=tallied)
         job.accepted += tallied.accepted + new
@@ -258,11 +271,11 @@ def import_items(
         if bytes_read is not None:
             job.bytes_read = bytes_read()
         job.save()
-        events, stats, tallied = [], [], Tallied()
+        events, tables, stats, tallied = [], [], [], Tallied()
         if progress is not None:
             progress(job)
 
-    for item in items:
+    def take(item: Item) -> None:
         job.records += 1
         if isinstance(item, Skipped):
             skipped[item.reason] = skipped.get(item.reason, 0) + 1
@@ -278,10 +291,7 @@ def import_items(
                 tallied.rejected.append((item.location, stat, item.raw))
         else:
             fields = {k: v for k, v in item.fields.items() if not k.startswith("_")}
-            if not fields.get("event_id"):
-                base = stable_event_id(item.raw.encode())
-                n = repeats.occurrence(base)
-                fields["event_id"] = base if n == 0 else f"{base}#{n}"
+            assign_event_id(fields, item.raw, repeats)
             result = validate(
                 fields, workspace_id=session.workspace_id, session_id=session.pk, platform=platform
             )
@@ -289,6 +299,16 @@ def import_items(
                 events.append(with_raw(result, item.raw))
             else:
                 tallied.rejected.append((item.location, result, item.raw))
+
+    for item in items:
+        if isinstance(item, Block):
+            job.records += item.table.num_rows
+            tables.append(item.table)
+            for row_item in item.items:
+                take(row_item)
+            flush()
+            continue
+        take(item)
         if len(events) + len(stats) + len(tallied.rejected) >= IMPORT_BATCH:
             flush()
     flush()
@@ -378,11 +398,21 @@ def import_file(
             job.save()
             raw_file = getattr(stream, "raw", None)
             position = (lambda: raw_file.tell()) if raw_file is not None else None
+            fast = fast_items(
+                fmt=fmt,
+                path=path,
+                importer=importer,
+                options=options,
+                workspace_id=session.workspace_id,
+                session_id=session.pk,
+                platform=session.account.platform,
+                size=checked.size,
+            )
             import_items(
                 job=job,
-                items=importer.parse(stream, options=options),
+                items=fast if fast is not None else importer.parse(stream, options=options),
                 progress=progress,
-                bytes_read=_safe_tell(position),
+                bytes_read=None if fast is not None else _safe_tell(position),
             )
     except ImportFormatError as exc:
         return import_job_finish(job=job, error=str(exc))
