@@ -95,16 +95,22 @@ SESSION_CACHE_SECONDS = 5.0
 _sessions: dict[tuple[int, int], tuple[float, LiveSession | None]] = {}
 
 
+def _cached_session(key: ApiKey, session_id: int) -> tuple[bool, LiveSession | None]:
+    """(hit, session) from the per-process cache, without touching the database."""
+    hit = _sessions.get((key.workspace_id, session_id))
+    if hit is not None and time.monotonic() - hit[0] < SESSION_CACHE_SECONDS:
+        return True, hit[1]
+    return False, None
+
+
 def _session_for(key: ApiKey, session_id: int) -> LiveSession | None:
-    cache_key = (key.workspace_id, session_id)
-    now = time.monotonic()
-    hit = _sessions.get(cache_key)
-    if hit is not None and now - hit[0] < SESSION_CACHE_SECONDS:
-        return hit[1]
+    found, session = _cached_session(key, session_id)
+    if found:
+        return session
     session = session_get(workspace=key.workspace, pk=session_id)
     if len(_sessions) > 10_000:
         _sessions.clear()
-    _sessions[cache_key] = (now, session)
+    _sessions[(key.workspace_id, session_id)] = (time.monotonic(), session)
     return session
 
 
@@ -123,7 +129,9 @@ def _session_for(key: ApiKey, session_id: int) -> LiveSession | None:
 )
 async def events_ingest(request: HttpRequest, session_id: int, results: str = "all") -> Any:
     key: ApiKey = request.auth  # type: ignore[attr-defined]
-    session = await sync_to_async(_session_for)(key, session_id)
+    found, session = _cached_session(key, session_id)  # a live's many requests: no hop
+    if not found:
+        session = await sync_to_async(_session_for)(key, session_id)
     if session is None:
         return _json(
             404, {"error": "not_found", "message": "No such session in this API key's workspace."}
