@@ -40,3 +40,7 @@ HSTS_SECONDS = _int("LIVEOPS_HSTS_SECONDS", 31_536_000)
 HSTS_PRELOAD = _bool("LIVEOPS_HSTS_PRELOAD", True)
 LOG_LEVEL = os.environ.get("LIVEOPS_LOG_LEVEL", "INFO")
 IMPORT_MAX_BYTES = _int("LIVEOPS_IMPORT_MAX_BYTES", 2 * 1024**3)
+#: "duckdb" (in-process, default) or "spark" (see docs/scaling.md).
+ANALYTICS_ENGINE = os.environ.get("LIVEOPS_ANALYTICS_ENGINE", "duckdb").strip().lower() or "duckdb"
+#: Spark master URL when the engine is spark (local[2] when unset).
+SPARK_MASTER = os.environ.get("LIVEOPS_SPARK_MASTER", "").strip() or None

@@ -17,6 +17,7 @@ urlpatterns = [
     path("w/<slug:ws>/", include("liveops.shell.urls")),
     path("w/<slug:ws>/plan/", include("liveops.planning.urls")),
     path("w/<slug:ws>/analyze/", include("liveops.events.urls")),
+    path("w/<slug:ws>/reports/", include("liveops.reports.urls")),
     path("w/<slug:ws>/settings/", include("liveops.workspaces.urls")),
     path("api/", api.urls),
 ]

@@ -12,6 +12,10 @@ liveops generate --out FILE [--events N | --duration 4h] [--viewers N] [--start 
 liveops replay FILE --session ID --speed 10 [--url URL] [--api-key KEY | $LIVEOPS_API_KEY]
 liveops replay --demo                                      feeds the demo's live session;
                                                            both print totals as JSON
+liveops metrics SESSION_ID --json                          one JSON object keyed by the
+                                                           METRICS.md keys; null = not available
+liveops review SESSION_ID [--pdf FILE] [--xlsx FILE] [--language zh-hans|en]
+                                                           writes the review; prints the paths
 """
 
 from __future__ import annotations
@@ -65,6 +69,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError(" ".join(str(exc).split())) from exc
     if not settings.DEBUG:
         call_command("collectstatic", "--noinput", verbosity=0)
+    from liveops.analytics.runtime import start_refresher
+
+    start_refresher()  # keeps live and freshly imported sessions' results current
     uvicorn.run(
         "config.asgi:application",
         host=args.host,
@@ -217,6 +224,73 @@ def cmd_import(args: argparse.Namespace) -> int:
             ensure_ascii=False,
         )
     )
+    return 0
+
+
+def _json_number(value: Any) -> Any:
+    """Decimals as JSON numbers when exact as a float (money in scripts), else as text."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    if isinstance(value, dict):
+        return {k: _json_number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_number(v) for v in value]
+    return value
+
+
+def _session_arg(session_id: int) -> Any:
+    from liveops.planning.models import LiveSession
+
+    session = (
+        LiveSession.objects.select_related("account", "workspace", "series")
+        .filter(pk=session_id)
+        .first()
+    )
+    if session is None:
+        raise CliError(f"SESSION_ID: no live session with id {session_id}")
+    return session
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    _setup()
+    import json
+
+    from liveops.analytics.selectors import metrics_document
+    from liveops.analytics.services import session_materialize
+
+    session = _session_arg(args.session_id)
+    result = session_materialize(session=session)
+    doc = metrics_document(session=session, result=result)
+    if args.json:
+        print(json.dumps(_json_number(doc), ensure_ascii=False))
+    else:
+        width = max(len(k) for k in doc)
+        for key, value in doc.items():
+            if not isinstance(value, list | dict):
+                print(f"{key:<{width}}  {'—' if value is None else value}")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    _setup()
+    import json
+    from pathlib import Path
+
+    from liveops.reports.services import review_files
+
+    session = _session_arg(args.session_id)
+    if not args.pdf and not args.xlsx:
+        raise CliError("give --pdf FILE and/or --xlsx FILE")
+    written = review_files(
+        session=session,
+        pdf=Path(args.pdf) if args.pdf else None,
+        xlsx=Path(args.xlsx) if args.xlsx else None,
+        language=args.language,
+    )
+    print(json.dumps({k: str(v) for k, v in written.items()}, ensure_ascii=False))
     return 0
 
 
@@ -580,6 +654,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="feed the demo workspace's live session (make run)"
     )
     rep.set_defaults(handler=cmd_replay)
+
+    met = sub.add_parser("metrics", help="a session's metrics (METRICS.md keys)")
+    met.add_argument("session_id", type=int, metavar="SESSION_ID")
+    met.add_argument("--json", action="store_true", help="one JSON object (for scripts)")
+    met.set_defaults(handler=cmd_metrics)
+
+    rev = sub.add_parser("review", help="write a session's review as PDF and/or Excel")
+    rev.add_argument("session_id", type=int, metavar="SESSION_ID")
+    rev.add_argument("--pdf", metavar="FILE", help="write the review as PDF")
+    rev.add_argument("--xlsx", metavar="FILE", help="write the review as Excel")
+    rev.add_argument(
+        "--language", choices=["zh-hans", "en"], default="zh-hans", help="default zh-hans"
+    )
+    rev.set_defaults(handler=cmd_review)
     return parser
 
 

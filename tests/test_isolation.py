@@ -92,7 +92,14 @@ ROUTES: dict[str, WorkspaceRoute | OpenRoute | ApiRoute] = {
     "events:import_upload": WorkspaceRoute("analyze", (post(),), obj="session"),
     "events:import_status": WorkspaceRoute("analyze", (GET,), obj="import_job"),
     "events:timeslots": WorkspaceRoute("analyze", (GET,)),
-    "shell:module_reports": WorkspaceRoute("reports", (GET,)),
+    # Reports: the post-live review (web, PDF, Excel) and its action items.
+    "reports:index": WorkspaceRoute("reports", (GET,)),
+    "reports:review": WorkspaceRoute("reports", (GET,), obj="session"),
+    "reports:review_pdf": WorkspaceRoute("reports", (GET,), obj="session"),
+    "reports:review_xlsx": WorkspaceRoute("reports", (GET,), obj="session"),
+    "reports:action_create": WorkspaceRoute(
+        "reports", (post(title="", finding_key=""),), obj="session"
+    ),
     "shell:module_audience": WorkspaceRoute("audience", (GET,)),
     "shell:module_projects": WorkspaceRoute("projects", (GET,)),
     # Planning.

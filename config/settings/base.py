@@ -30,13 +30,15 @@ INSTALLED_APPS = [
     "liveops.workspaces",
     "liveops.planning",
     "liveops.events",
+    "liveops.analytics",
+    "liveops.reports",
     "liveops.shell",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "liveops.core.middleware.ContentSecurityPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "liveops.core.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "liveops.core.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -162,6 +164,10 @@ LIVEOPS_CSP = (
 LIVEOPS_INVITE_TTL = timedelta(days=7)
 # Imports: files up to this size (uploads are refused before they are read whole).
 LIVEOPS_IMPORT_MAX_BYTES = env.IMPORT_MAX_BYTES
+LIVEOPS_ANALYTICS_ENGINE = env.ANALYTICS_ENGINE
+LIVEOPS_SPARK_MASTER = env.SPARK_MASTER
+#: While a session is live its analytics results are refreshed at most this often (seconds).
+LIVEOPS_LIVE_REFRESH_SECONDS = 5
 # Web uploads are imported by a background thread of the web process; tests run them inline.
 LIVEOPS_IMPORT_INLINE = False
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

@@ -1,6 +1,754 @@
 """Metric definitions of ../shared/METRICS.md, written once as Ibis expressions.
 
-The definitions land with the analytics issue. This module must never import Django
-(an import-linter contract in pyproject.toml enforces it) so that the same
-definitions run on DuckDB and on Spark, outside any web process.
+Every function here takes Ibis tables and returns an Ibis table (nothing is executed), so the
+same definitions run on DuckDB and on Spark (``analytics.engine``); ``analytics.runner``
+executes them and turns the small results into the figures of a session. This module must
+never import Django (an import-linter contract in pyproject.toml enforces it).
+
+The event table
+    ARROW_SCHEMA columns (``liveops.events.schema``) plus ``ts_ms``: ``ts`` as UTC epoch
+    milliseconds (int64), which :meth:`Engine.events` adds with the engine's native function
+    (portable ``epoch_seconds()`` arithmetic is 5× slower on DuckDB and truncates on
+    Spark). All time arithmetic is on these integers: no timestamp subtraction (Spark drops
+    milliseconds), no time zones (minutes are UTC minutes: a DST change or midnight changes
+    nothing).
+
+Structure: group by viewer first
+    One scan groups the events by viewer (:func:`viewer_activity`); watch intervals are
+    built from it and the enter/leave events (:func:`complex_intervals`, :func:`viewer_table`);
+    every audience figure is then an aggregate over that per-viewer table, which has one
+    row per viewer instead of one per event. Distinct counts are counts of per-viewer rows
+    (``count(DISTINCT …) FILTER`` is slow on DuckDB); conditional counts are
+    ``sum(CASE WHEN … THEN 1 ELSE 0 END)`` (DuckDB's ``FILTER`` clause is slower still).
+    Time series come from one per-second aggregate (:func:`activity_per_second`), so minute
+    rows and run-of-show segments are sums of seconds.
+
+Decisions where METRICS.md is silent
+    * The live window is ``[start, end]`` (both inclusive). Events outside it are ignored by
+      every count and sum; enter/leave events outside it still shape the watch intervals,
+      which are then clipped to the window (a viewer who entered before the start watches
+      from the start). UV counts viewers with an event in the window or a clipped watch
+      interval longer than zero.
+    * Watch intervals: an enter pairs with the viewer's next leave at or after it (same
+      millisecond included: a zero-length visit). An enter with no later leave closes at
+      ``min(viewer's last event + 60 s, end)``. Overlapping intervals (enter, enter, leave)
+      are merged, so watch time is the length of their union. A leave with no enter before
+      it opens nothing; viewers with no enter event have no watch time (they still count
+      in UV) — on platforms that sample enter events this lowers stay rates, which is why
+      the watch-time metrics say their grain.
+    * online(t) from events is the *average* number of open intervals during minute t
+      (so Σ online(t)·Δt equals the hours watched exactly and ACU = hours watched ÷
+      duration holds); from snapshots it is the last snapshot in the minute, carried
+      forward through minutes without one.
+    * Money is the session currency. Order/refund amounts without a currency are in it;
+      amounts in another currency cannot be converted, so the money figures become "not
+      available" rather than silently leaving them out. Gift amounts without a currency are
+      in the platform's unit and convert with the caller's per-platform rate.
+
+Metric → definition (keys of METRICS.md; the runner turns these tables into figures)
+
+===================== =================================================================
+key                   computed from
+===================== =================================================================
+duration_s            the window (:class:`Window`)
+online_series, pcu,   :func:`online_snapshots` / :func:`interval_edges` /
+acu, hours_watched    :func:`minute_stats_rows`
+uv, avg_watch_s,      :func:`audience_counts` over :func:`viewer_table`
+stay_1min_rate,
+bounce_rate,
+commenters,
+interaction_rate,
+comment_rate,
+conversion_rate
+retention_curve       :func:`watch_histogram`
+pv, comments, likes,  :func:`activity_per_second` (``comments_series`` too)
+shares, follows,
+orders
+gmv, uv_value, aov,   :func:`money_per_second`, :func:`buyer_table`
+gpm, buyers, funnel
+gift_revenue          :func:`gift_units`
+source_share          :func:`entry_sources`
+attributed_viewers,   :func:`attribution`
+cost_per_viewer,
+channel_roi
+new/returning,        :func:`viewers_seen_in`
+return_rate_next
+segments              :func:`segment_presence` and the per-second tables
+===================== =================================================================
 """
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import ibis  # type: ignore[import-untyped]
+import ibis.expr.datatypes as dt  # type: ignore[import-untyped]
+
+__all__ = [
+    "BOUNCE_MS",
+    "MINUTE_MS",
+    "NO_LEAVE_CLOSE_MS",
+    "RETENTION_MINUTES",
+    "STAY_MS",
+    "Window",
+    "activity_per_second",
+    "attribution",
+    "audience_counts",
+    "buyer_counts",
+    "buyer_table",
+    "commerce_events",
+    "complex_intervals",
+    "entry_sources",
+    "event_slice",
+    "event_span",
+    "gift_units",
+    "has_kind",
+    "interval_edges",
+    "minute_stats_rows",
+    "money_per_second",
+    "online_snapshots",
+    "product_table",
+    "segment_presence",
+    "top_spenders",
+    "top_viewers",
+    "viewer_activity",
+    "viewer_names",
+    "viewer_table",
+    "viewers_seen_in",
+    "watch_histogram",
+    "watch_intervals",
+]
+
+#: Ibis ships no type information; these aliases say what a value is meant to be.
+Table = Any
+Expr = Any
+
+SECOND_MS: Final = 1_000
+MINUTE_MS: Final = 60_000
+#: An enter with no leave closes this long after the viewer's last event (METRICS.md).
+NO_LEAVE_CLOSE_MS: Final = 60_000
+#: stay_1min_rate counts watch time > 60 s; bounce_rate counts watch time < 10 s.
+STAY_MS: Final = 60_000
+BOUNCE_MS: Final = 10_000
+#: The retention curve r(t) runs over t = 1 … 60 minutes.
+RETENTION_MINUTES: Final = 60
+
+INTERACTION_KINDS: Final = ("comment", "like", "share", "follow", "gift")
+COMMERCE_KINDS: Final = ("order", "refund", "gift", "product_click")
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The live, ``[start_ms, end_ms]`` in UTC epoch milliseconds, both ends inclusive."""
+
+    start_ms: int
+    end_ms: int
+
+    def __post_init__(self) -> None:
+        if self.end_ms < self.start_ms:
+            raise ValueError("the live ends before it starts")
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+@ibis.udf.agg.builtin(name="bit_or")  # type: ignore[misc]
+def _bit_or(value: dt.int64) -> dt.int64:  # type: ignore[empty-body]
+    """SQL ``bit_or``: DuckDB and Spark both have it; Ibis' own BitOr does not compile on
+    Spark."""
+
+
+def _lit(value: int) -> Expr:
+    return ibis.literal(value, type="int64")
+
+
+def _count(condition: Expr) -> Expr:
+    """Σ 1 where ``condition`` — a conditional count without DuckDB's slow FILTER clause."""
+    return ibis.ifelse(condition, 1, 0).sum()
+
+
+def _sum_if(condition: Expr, value: Expr) -> Expr:
+    return ibis.ifelse(condition, value, 0).sum()
+
+
+def _in_window(ts_ms: Expr, window: Window) -> Expr:
+    return (ts_ms >= _lit(window.start_ms)) & (ts_ms <= _lit(window.end_ms))
+
+
+def _in_currency(currency_column: Expr, currency: str) -> Expr:
+    """Amounts in the session currency: its code, or no code (orders and refunds)."""
+    return currency_column.isnull() | (currency_column == currency)
+
+
+# --------------------------------------------------------------------------------------------
+# Per viewer
+# --------------------------------------------------------------------------------------------
+
+
+def event_span(events: Table) -> Table:
+    """First and last event time (``first_ms``, ``last_ms``): METRICS.md *duration*
+    (``duration_s``) when the session has no recorded start/end."""
+    return events.aggregate(first_ms=events.ts_ms.min(), last_ms=events.ts_ms.max())
+
+
+#: Bit of each kind in ``viewer_activity``'s ``kinds`` (kinds seen in the window);
+#: any other kind sets OTHER_BIT, so ``kinds != 0`` means "an event in the window".
+KIND_BITS: Final[dict[str, int]] = {
+    "enter": 1,
+    "leave": 2,
+    "comment": 4,
+    "like": 8,
+    "share": 16,
+    "follow": 32,
+    "gift": 64,
+    "product_click": 128,
+    "order": 256,
+    "refund": 512,
+}
+OTHER_BIT: Final = 1024
+#: ``viewer_activity`` packs three counts into one sum: enters (all times) in bits 0–20,
+#: leaves (all times) in bits 21–41, comments (in the window) in bits 42–62.
+_FIELD_BITS: Final = 21
+_FIELD_MASK: Final = (1 << _FIELD_BITS) - 1
+#: The kinds :func:`event_slice` keeps (everything but the bulk: comments and likes).
+SLICE_KINDS: Final = (
+    "enter",
+    "leave",
+    "order",
+    "refund",
+    "gift",
+    "product_click",
+    "online_count",
+)
+
+
+def has_kind(kinds: Expr, *names: str) -> Expr:
+    """Whether a ``kinds`` bit mask has any of the bits of ``names``."""
+    mask = 0
+    for name in names:
+        mask |= KIND_BITS[name]
+    return (kinds & mask) != 0
+
+
+def viewer_activity(events: Table, window: Window) -> Table:
+    """One row per viewer id: the single full scan every audience metric starts from.
+
+    Columns: ``last_ms`` (the viewer's last event at any time — the no-leave heuristic),
+    ``kinds`` (bit mask of the kinds of the viewer's events in the window,
+    :data:`KIND_BITS`; 0 = no event in the window), ``enters`` / ``leaves`` (at any time),
+    ``comments`` (in the window), ``first_enter_ms``, ``last_leave_ms``.
+
+    Speed: on DuckDB every aggregate costs a random memory access per event (1 M viewers
+    do not fit in cache), so the kinds are one ``bit_or`` and the three counts one packed
+    ``sum`` (21 bits each: a viewer would need two million enters, leaves or comments in
+    one session to overflow), unpacked once per viewer.
+    """
+    t = events.filter(events.viewer_id.notnull())
+    kind = t.kind
+    inside = _in_window(t.ts_ms, window)
+    bit = kind.cases(*KIND_BITS.items(), else_=OTHER_BIT)
+    packed = ibis.cases(
+        (kind == "enter", _lit(1)),
+        (kind == "leave", _lit(1 << _FIELD_BITS)),
+        (inside & (kind == "comment"), _lit(1 << (2 * _FIELD_BITS))),
+        else_=_lit(0),
+    )
+    per_viewer = t.group_by("viewer_id").aggregate(
+        last_ms=t.ts_ms.max(),
+        kinds=_bit_or(ibis.ifelse(inside, bit, 0).cast("int64")),
+        packed=packed.sum(),
+        first_enter_ms=ibis.ifelse(kind == "enter", t.ts_ms, ibis.null("int64")).min(),
+        last_leave_ms=ibis.ifelse(kind == "leave", t.ts_ms, ibis.null("int64")).max(),
+    )
+    p = per_viewer.packed
+    return per_viewer.select(
+        "viewer_id",
+        "last_ms",
+        "kinds",
+        "first_enter_ms",
+        "last_leave_ms",
+        enters=p & _FIELD_MASK,
+        leaves=(p >> _FIELD_BITS) & _FIELD_MASK,
+        comments=p >> (2 * _FIELD_BITS),
+    )
+
+
+def event_slice(events: Table) -> Table:
+    """The events other than comments and likes (enter, leave, order, refund, gift, product
+    click, online count; at any time): a tenth of a typical session, read once and reused
+    for intervals, sources, attribution, commerce, snapshots and names."""
+    t = events.filter(events.kind.isin(list(SLICE_KINDS)))
+    return t.select(
+        "viewer_id",
+        "viewer_name",
+        "ts_ms",
+        "kind",
+        "source",
+        "quantity",
+        "amount",
+        "currency",
+        "product_id",
+        "platform",
+    )
+
+
+def _is_simple(activity: Table) -> Expr:
+    """One enter and at most one leave: the interval follows from the per-viewer row."""
+    return (activity.enters == 1) & (activity.leaves <= 1)
+
+
+def _no_leave_close(last_ms: Expr, window: Window) -> Expr:
+    return ibis.least(last_ms + _lit(NO_LEAVE_CLOSE_MS), _lit(window.end_ms))
+
+
+def complex_intervals(event_slice: Table, activity: Table, window: Window) -> Table:
+    """Watch intervals of viewers with several enters or leaves: (viewer_id, start_ms, end_ms).
+
+    METRICS.md *watch intervals*: each enter runs to the viewer's next leave at or after it
+    (a reverse running minimum of leave times, leaves ordered first on equal times), else
+    to ``min(last event + 60 s, end)``; then clipped to the window. Intervals are merged:
+    an enter's end is non-decreasing in its start (a later enter's next leave cannot be
+    earlier), so intervals that share an end are nested and the others are disjoint —
+    grouping by the clipped end and taking the earliest start is the union, with no
+    second window pass. Zero-length results are dropped.
+    """
+    several = activity.filter((activity.enters > 0) & ~_is_simple(activity)).select(
+        "viewer_id", "last_ms"
+    )
+    enter_leave = event_slice.filter(
+        event_slice.kind.isin(["enter", "leave"]) & event_slice.viewer_id.notnull()
+    ).select("viewer_id", "ts_ms", "kind")
+    el = enter_leave.inner_join(several, "viewer_id")
+    is_leave = el.kind == "leave"
+    order = ibis.cumulative_window(
+        group_by=el.viewer_id,
+        order_by=[ibis.desc(el.ts_ms), ibis.desc(ibis.ifelse(is_leave, 1, 0))],
+    )
+    next_leave = ibis.ifelse(is_leave, el.ts_ms, ibis.null("int64")).min().over(order)
+    paired = el.mutate(next_leave_ms=next_leave).filter(lambda t: t.kind == "enter")
+    end = ibis.coalesce(paired.next_leave_ms, _no_leave_close(paired.last_ms, window))
+    clipped = paired.select(
+        "viewer_id",
+        start_ms=ibis.greatest(paired.ts_ms, _lit(window.start_ms)),
+        end_ms=ibis.least(end, _lit(window.end_ms)),
+    )
+    merged = clipped.group_by(["viewer_id", "end_ms"]).aggregate(start_ms=clipped.start_ms.min())
+    return merged.filter(merged.end_ms > merged.start_ms).select("viewer_id", "start_ms", "end_ms")
+
+
+def _simple_bounds(activity: Table, window: Window) -> tuple[Expr, Expr]:
+    has_leave = (activity.leaves == 1) & (activity.last_leave_ms >= activity.first_enter_ms)
+    end = ibis.ifelse(has_leave, activity.last_leave_ms, _no_leave_close(activity.last_ms, window))
+    start = ibis.greatest(activity.first_enter_ms, _lit(window.start_ms))
+    return start, ibis.least(end, _lit(window.end_ms))
+
+
+def viewer_table(activity: Table, intervals_of_complex: Table, window: Window) -> Table:
+    """The per-viewer table of the session's UV: activity plus ``watch_ms``.
+
+    METRICS.md *UV* (``uv``): viewers with an event in the window, or a watch interval
+    inside it. ``watch_ms`` is the length of the union of the viewer's clipped watch
+    intervals (0 without an enter). Also ``simple_start_ms`` / ``simple_end_ms``: the one
+    interval of viewers with one enter and at most one leave (null otherwise).
+    """
+    start, end = _simple_bounds(activity, window)
+    simple = _is_simple(activity) & (end > start)
+    with_bounds = activity.mutate(
+        simple_start_ms=ibis.ifelse(simple, start, ibis.null("int64")),
+        simple_end_ms=ibis.ifelse(simple, end, ibis.null("int64")),
+    )
+    watched = intervals_of_complex.group_by("viewer_id").aggregate(
+        complex_watch_ms=(intervals_of_complex.end_ms - intervals_of_complex.start_ms).sum()
+    )
+    joined = with_bounds.left_join(watched, "viewer_id")
+    watch = ibis.coalesce(
+        joined.complex_watch_ms,
+        joined.simple_end_ms - joined.simple_start_ms,
+        _lit(0),
+    )
+    table = joined.select(
+        *[name for name in with_bounds.columns],
+        watch_ms=watch,
+    )
+    return table.filter((table.kinds != 0) | (table.watch_ms > 0))
+
+
+def watch_intervals(viewers: Table, intervals_of_complex: Table) -> Table:
+    """All merged watch intervals of the session: (viewer_id, start_ms, end_ms)."""
+    simple = viewers.filter(viewers.simple_start_ms.notnull()).select(
+        "viewer_id", start_ms=viewers.simple_start_ms, end_ms=viewers.simple_end_ms
+    )
+    return simple.union(intervals_of_complex, distinct=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Audience
+# --------------------------------------------------------------------------------------------
+
+
+def audience_counts(viewers: Table) -> Table:
+    """One row of viewer counts; the runner divides them (METRICS.md keys in brackets).
+
+    * ``uv`` — rows of :func:`viewer_table` [``uv``];
+    * ``watch_ms`` — Σ watch time [``hours_watched`` events grain; ``avg_watch_s`` =
+      watch_ms ÷ 1000 ÷ uv];
+    * ``stayed`` — watch > 60 s [``stay_1min_rate`` = stayed ÷ uv; funnel *stayed*];
+    * ``bounced`` — watch < 10 s [``bounce_rate`` = bounced ÷ uv];
+    * ``with_enter`` — viewers with an enter event (0 ⇒ watch metrics not available);
+    * ``commenters`` [``commenters``; ``comment_rate`` = commenters ÷ uv];
+    * ``interactors`` — commented, liked, shared, followed or gifted
+      [``interaction_rate`` = interactors ÷ uv];
+    * ``clickers`` — clicked a product [funnel *clicked_product*];
+    * ``buyers`` — placed an order [``buyers``; ``conversion_rate`` = buyers ÷ uv].
+    """
+    v = viewers
+    return v.aggregate(
+        uv=v.count(),
+        watch_ms=v.watch_ms.sum(),
+        stayed=_count(v.watch_ms > STAY_MS),
+        bounced=_count(v.watch_ms < BOUNCE_MS),
+        with_enter=_count(v.enters > 0),
+        commenters=_count(v.comments > 0),
+        interactors=_count(has_kind(v.kinds, *INTERACTION_KINDS)),
+        clickers=_count(has_kind(v.kinds, "product_click")),
+        buyers=_count(has_kind(v.kinds, "order")),
+    )
+
+
+def watch_histogram(viewers: Table) -> Table:
+    """Viewers per whole minute of watch time, capped at 60: (``minutes``, ``viewers``).
+
+    METRICS.md *in-session retention curve* (``retention_curve``): r(t) = viewers whose
+    watch time ≥ t min ÷ UV = Σ_{minutes ≥ t} viewers ÷ UV, t = 1 … 60.
+    """
+    minutes = ibis.least(viewers.watch_ms // MINUTE_MS, _lit(RETENTION_MINUTES))
+    binned = viewers.select(minutes=minutes)
+    return binned.group_by("minutes").aggregate(viewers=binned.count())
+
+
+def top_viewers(viewers: Table, by: str, limit: int) -> Table:
+    """The ``limit`` viewers with the most ``by`` (``watch_ms`` or ``comments``); ties by id."""
+    v = viewers.filter(viewers[by] > 0)
+    return (
+        v.order_by([ibis.desc(v[by]), v.viewer_id])
+        .limit(limit)
+        .select("viewer_id", "watch_ms", "comments")
+    )
+
+
+def viewer_names(named_events: Table, viewer_ids: Sequence[str]) -> Table:
+    """Display name of each of ``viewer_ids``: the name on their latest event that has one."""
+    t = named_events.filter(
+        named_events.viewer_id.isin(list(viewer_ids)) & named_events.viewer_name.notnull()
+    )
+    return t.group_by("viewer_id").aggregate(viewer_name=t.viewer_name.argmax(t.ts_ms))
+
+
+def viewers_seen_in(viewers: Table, other_events: Table) -> Table:
+    """Viewers of this session also seen in ``other_events`` (one row: ``viewers``).
+
+    METRICS.md *new / returning viewers* (``returning_viewers``; ``new_viewers`` = uv −
+    returning) with the events of the workspace account's earlier sessions within 30 days,
+    and *cross-session retention* (``return_rate_next`` = this ÷ uv) with the events of the
+    series' next session. Seen = any event with the viewer's id.
+    """
+    seen = other_events.filter(other_events.viewer_id.notnull()).select("viewer_id").distinct()
+    both = viewers.select("viewer_id").semi_join(seen, "viewer_id")
+    return both.aggregate(viewers=both.count())
+
+
+# --------------------------------------------------------------------------------------------
+# Online
+# --------------------------------------------------------------------------------------------
+
+
+def interval_edges(intervals: Table) -> Table:
+    """Watch-interval starts and ends per UTC minute, for online(t) from events.
+
+    Columns ``edge`` (0 start, 1 end), ``minute`` (epoch minute), ``n``, ``offset_ms``
+    (Σ of the edges' milliseconds into their minute). With F(x) = Σ_{starts<x} (x − s) −
+    Σ_{ends<x} (x − e) (watch time before x), METRICS.md *online(t)* (``online_series``,
+    events grain) is (F(minute end) − F(minute start)) ÷ the minute's length inside the
+    live — the average number of viewers watching during minute t; *PCU* (``pcu``) is its
+    maximum and *ACU* (``acu``) = Σ watch ÷ duration.
+    """
+    starts = intervals.select(
+        edge=ibis.literal(0, type="int8"),
+        minute=intervals.start_ms // MINUTE_MS,
+        offset_ms=intervals.start_ms % MINUTE_MS,
+    )
+    ends = intervals.select(
+        edge=ibis.literal(1, type="int8"),
+        minute=intervals.end_ms // MINUTE_MS,
+        offset_ms=intervals.end_ms % MINUTE_MS,
+    )
+    edges = starts.union(ends, distinct=False)
+    return edges.group_by(["edge", "minute"]).aggregate(
+        n=edges.count(), offset_ms=edges.offset_ms.sum()
+    )
+
+
+def online_snapshots(event_slice: Table, window: Window) -> Table:
+    """The platform's online-count snapshots in the window: (``ts_ms``, ``online``).
+
+    METRICS.md *online(t)* (``online_series``, snapshots grain): the last value in minute t.
+    """
+    t = event_slice.filter(
+        (event_slice.kind == "online_count")
+        & event_slice.quantity.notnull()
+        & _in_window(event_slice.ts_ms, window)
+    )
+    return t.select("ts_ms", online=t.quantity)
+
+
+def minute_stats_rows(stats: Table, window: Window) -> Table:
+    """Imported per-minute platform statistics of the live's minutes, in time order.
+
+    ``stats`` has ``minute_ms`` (UTC epoch ms of the minute's start) and any of
+    ``online``, ``entries``, ``exits``, ``comments``, ``likes``, ``new_follows``,
+    ``orders``, ``gmv``, ``impressions`` (nulls allowed). Used for a metric only when the
+    events lack its grain (METRICS.md *data grains*).
+    """
+    first_minute = window.start_ms - window.start_ms % MINUTE_MS
+    t = stats.filter(
+        (stats.minute_ms >= _lit(first_minute)) & (stats.minute_ms <= _lit(window.end_ms))
+    )
+    return t.order_by("minute_ms")
+
+
+# --------------------------------------------------------------------------------------------
+# Activity over time
+# --------------------------------------------------------------------------------------------
+
+
+def activity_per_second(events: Table, window: Window) -> Table:
+    """Event counts per UTC second of the window (``second`` = epoch second).
+
+    ``entries`` (enter events: METRICS.md *PV* ``pv``), ``exits``, ``comments``
+    (``comments``, ``comments_series``), ``likes`` (Σ like counts, a missing count is 1:
+    ``likes``), ``shares`` (``shares``), ``follows`` (``follows``), ``gifts`` (Σ gift
+    counts), ``clicks`` (product clicks), ``orders`` (``orders``).
+    """
+    t = events.filter(_in_window(events.ts_ms, window))
+    kind = t.kind
+    count = ibis.coalesce(t.quantity, _lit(1))
+    return t.group_by(second=t.ts_ms // SECOND_MS).aggregate(
+        entries=_count(kind == "enter"),
+        exits=_count(kind == "leave"),
+        comments=_count(kind == "comment"),
+        likes=_sum_if(kind == "like", count),
+        shares=_count(kind == "share"),
+        follows=_count(kind == "follow"),
+        gifts=_sum_if(kind == "gift", count),
+        clicks=_count(kind == "product_click"),
+        orders=_count(kind == "order"),
+    )
+
+
+def commerce_events(event_slice: Table, window: Window) -> Table:
+    """Orders, refunds, gifts and product clicks in the window (of :func:`event_slice`)."""
+    t = event_slice.filter(
+        event_slice.kind.isin(list(COMMERCE_KINDS)) & _in_window(event_slice.ts_ms, window)
+    )
+    return t.select(
+        "viewer_id", "ts_ms", "kind", "quantity", "amount", "currency", "product_id", "platform"
+    )
+
+
+def money_per_second(commerce: Table, currency: str) -> Table:
+    """Order and refund amounts per UTC second: ``ordered``, ``refunded`` (session currency)
+    and ``foreign`` (orders/refunds in another currency: money then not available).
+
+    METRICS.md *GMV* (``gmv``) = Σ ordered − Σ refunded over the window.
+    """
+    t = commerce.filter(commerce.kind.isin(["order", "refund"]))
+    own = _in_currency(t.currency, currency)
+    amount = ibis.coalesce(t.amount, ibis.literal(0, type="decimal(18, 4)"))
+    return t.group_by(second=t.ts_ms // SECOND_MS).aggregate(
+        ordered=_sum_if(own & (t.kind == "order"), amount),
+        refunded=_sum_if(own & (t.kind == "refund"), amount),
+        foreign=_count(~own),
+    )
+
+
+def buyer_table(commerce: Table, currency: str) -> Table:
+    """Per viewer with an order or refund: ``orders``, ``ordered``, ``refunded``, ``foreign``.
+
+    Feeds METRICS.md *funnel* (``funnel``: *paid* = buyers whose refunds do not cover their
+    orders, i.e. ordered minus fully refunded buyers), top spenders and *channel ROI*.
+    """
+    t = commerce.filter(commerce.kind.isin(["order", "refund"]) & commerce.viewer_id.notnull())
+    own = _in_currency(t.currency, currency)
+    amount = ibis.coalesce(t.amount, ibis.literal(0, type="decimal(18, 4)"))
+    return t.group_by("viewer_id").aggregate(
+        orders=_count(t.kind == "order"),
+        ordered=_sum_if(own & (t.kind == "order"), amount),
+        refunded=_sum_if(own & (t.kind == "refund"), amount),
+        foreign=_count(~own),
+    )
+
+
+def buyer_counts(buyers: Table) -> Table:
+    """One row: ``buyers`` (viewers with an order) and ``fully_refunded`` (buyers whose
+    refunds cover their orders). METRICS.md *funnel* (``funnel``): *ordered* = buyers,
+    *paid* = buyers − fully_refunded."""
+    b = buyers.filter(buyers.orders > 0)
+    return b.aggregate(
+        buyers=b.count(),
+        fully_refunded=_count((b.ordered > 0) & (b.refunded >= b.ordered)),
+    )
+
+
+def top_spenders(buyers: Table, limit: int) -> Table:
+    """The ``limit`` viewers with the highest spend = ordered − refunded (ties by id)."""
+    b = buyers.mutate(spend=buyers.ordered - buyers.refunded)
+    b = b.filter(b.spend > 0)
+    return b.order_by([ibis.desc(b.spend), b.viewer_id]).limit(limit).select("viewer_id", "spend")
+
+
+def product_table(commerce: Table, currency: str) -> Table:
+    """Per product: ``clicks``, ``clickers``, ``orders``, ``buyers``, ``ordered``,
+    ``refunded``, ``foreign`` — grouped by (product, viewer) first, then by product.
+
+    Product GMV = ordered − refunded (refunds carry the product id); product GPM = product
+    GMV × 1000 ÷ session PV (METRICS.md *GPM* per product).
+    """
+    t = commerce.filter(
+        commerce.kind.isin(["product_click", "order", "refund"]) & commerce.product_id.notnull()
+    )
+    own = _in_currency(t.currency, currency)
+    amount = ibis.coalesce(t.amount, ibis.literal(0, type="decimal(18, 4)"))
+    per_viewer = t.group_by(["product_id", "viewer_id"]).aggregate(
+        clicks=_count(t.kind == "product_click"),
+        orders=_count(t.kind == "order"),
+        ordered=_sum_if(own & (t.kind == "order"), amount),
+        refunded=_sum_if(own & (t.kind == "refund"), amount),
+        foreign=_count(~own & t.kind.isin(["order", "refund"])),
+    )
+    p = per_viewer
+    return p.group_by("product_id").aggregate(
+        clicks=p.clicks.sum(),
+        clickers=_count(p.viewer_id.notnull() & (p.clicks > 0)),
+        orders=p.orders.sum(),
+        buyers=_count(p.viewer_id.notnull() & (p.orders > 0)),
+        ordered=p.ordered.sum(),
+        refunded=p.refunded.sum(),
+        foreign=p.foreign.sum(),
+    )
+
+
+def gift_units(commerce: Table) -> Table:
+    """Gift values by (``platform``, ``currency``): ``amount``, ``gifts`` (events),
+    ``valueless`` (events without an amount).
+
+    METRICS.md *gift revenue* (``gift_revenue``): amounts in the session currency count as
+    they are; a null currency is the platform's unit (diamonds, gold), converted with the
+    workspace's rate for that platform; anything else is not convertible.
+    """
+    t = commerce.filter(commerce.kind == "gift")
+    return t.group_by(["platform", "currency"]).aggregate(
+        amount=t.amount.sum(),
+        gifts=t.count(),
+        valueless=_count(t.amount.isnull()),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Traffic and promotion
+# --------------------------------------------------------------------------------------------
+
+
+def entry_sources(event_slice: Table, window: Window) -> Table:
+    """Entries per traffic source in the window: (``source``, ``entries``); null source is
+    returned as null. METRICS.md *traffic source share* (``source_share``)."""
+    t = event_slice.filter((event_slice.kind == "enter") & _in_window(event_slice.ts_ms, window))
+    return t.group_by("source").aggregate(entries=t.count())
+
+
+def channel_source(source: Expr, codes: Sequence[str] | None) -> Expr:
+    """Whether an entry's ``source`` is a promotion channel's tracking code or passphrase:
+    one of ``codes``, or by default any ``link:…`` / ``passphrase:…`` source."""
+    if codes is not None:
+        return source.isin(list(codes))
+    return source.startswith("link:") | source.startswith("passphrase:")
+
+
+def attribution(
+    event_slice: Table,
+    viewers: Table,
+    buyers: Table,
+    window: Window,
+    codes: Sequence[str] | None,
+) -> Table:
+    """Per channel code: ``viewers`` whose first entry carries it, and their ``ordered`` /
+    ``refunded`` / ``foreign`` money.
+
+    METRICS.md *attributed viewers* (``attributed_viewers``), *channel cost per viewer*
+    (``cost_per_viewer`` = cost ÷ viewers) and *channel ROI* (``channel_roi`` = (ordered −
+    refunded) ÷ cost). The first entry is the viewer's earliest enter event up to the end
+    of the live (an entry before the start counts: the viewer was there at the start).
+    """
+    firsts = event_slice.filter(
+        (event_slice.kind == "enter")
+        & event_slice.source.notnull()
+        & channel_source(event_slice.source, codes)
+        & (event_slice.ts_ms <= _lit(window.end_ms))
+    )
+    v = viewers.filter(viewers.first_enter_ms <= _lit(window.end_ms)).select(
+        "viewer_id", "first_enter_ms"
+    )
+    first = firsts.inner_join(
+        v, [firsts.viewer_id == v.viewer_id, firsts.ts_ms == v.first_enter_ms]
+    ).select("viewer_id", "source")
+    attributed = first.distinct()
+    money = attributed.left_join(buyers, "viewer_id")
+    zero = ibis.literal(0, type="decimal(18, 4)")
+    return money.group_by("source").aggregate(
+        viewers=money.count(),
+        ordered=ibis.coalesce(money.ordered, zero).sum(),
+        refunded=ibis.coalesce(money.refunded, zero).sum(),
+        foreign=ibis.coalesce(money.foreign, _lit(0)).sum(),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Segments
+# --------------------------------------------------------------------------------------------
+
+
+def segment_presence(intervals: Table, segments: Table) -> Table:
+    """Per run-of-show segment (``segments``: ``idx``, ``start_ms``, ``end_ms``), events grain.
+
+    ``watch_ms`` (Σ watch inside the segment: average online = watch_ms ÷ length),
+    ``at_start`` / ``at_end`` (viewers present at the segment's start / end instant) and
+    ``retained`` (present at both): METRICS.md *segments* — retention within the segment
+    = retained ÷ at_start. A viewer's merged intervals are disjoint, so counting
+    intervals that contain an instant counts viewers.
+    """
+    s = segments.select(idx="idx", seg_start="start_ms", seg_end="end_ms")
+    j = intervals.cross_join(s)
+    j = j.filter((j.start_ms <= j.seg_end) & (j.end_ms >= j.seg_start))
+    at_start = (j.start_ms <= j.seg_start) & (j.end_ms >= j.seg_start)
+    at_end = (j.start_ms <= j.seg_end) & (j.end_ms >= j.seg_end)
+    overlap = ibis.least(j.end_ms, j.seg_end) - ibis.greatest(j.start_ms, j.seg_start)
+    totals = j.group_by("idx").aggregate(
+        watch_ms=overlap.sum(), at_start=_count(at_start), at_end=_count(at_end)
+    )
+    marks = j.filter(at_start | at_end).mutate(
+        s=ibis.ifelse(at_start, 1, 0), e=ibis.ifelse(at_end, 1, 0)
+    )
+    per_viewer = marks.group_by(["idx", "viewer_id"]).aggregate(s=marks.s.max(), e=marks.e.max())
+    retained = per_viewer.group_by("idx").aggregate(
+        retained=_count((per_viewer.s == 1) & (per_viewer.e == 1))
+    )
+    out = totals.left_join(retained, "idx")
+    return out.select(
+        "idx",
+        "watch_ms",
+        "at_start",
+        "at_end",
+        retained=ibis.coalesce(out.retained, _lit(0)),
+    )

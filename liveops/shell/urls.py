@@ -9,7 +9,6 @@ urlpatterns = [
     path("", views.workspace_home, name="workspace_home"),
     path("promote/", views.module_promote, name="module_promote"),
     path("live/", views.module_live, name="module_live"),
-    path("reports/", views.module_reports, name="module_reports"),
     path("audience/", views.module_audience, name="module_audience"),
     path("projects/", views.module_projects, name="module_projects"),
 ]

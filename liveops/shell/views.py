@@ -52,7 +52,6 @@ def _upcoming(module: str):  # type: ignore[no-untyped-def]
 
 module_promote = _upcoming("promote")
 module_live = _upcoming("live")
-module_reports = _upcoming("reports")
 module_audience = _upcoming("audience")
 module_projects = _upcoming("projects")
 

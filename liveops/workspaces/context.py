@@ -16,7 +16,7 @@ NAV: list[tuple[str, str, Any]] = [
     (roles.Module.PROMOTE, "shell:module_promote", _("Promote")),
     (roles.Module.LIVE, "shell:module_live", _("Live")),
     (roles.Module.ANALYZE, "events:session_list", _("Analyze")),
-    (roles.Module.REPORTS, "shell:module_reports", _("Reports")),
+    (roles.Module.REPORTS, "reports:index", _("Reports")),
     (roles.Module.AUDIENCE, "shell:module_audience", _("Audience")),
     (roles.Module.PROJECTS, "shell:module_projects", _("Projects")),
     (roles.Module.SETTINGS, "workspaces:settings", _("Settings")),

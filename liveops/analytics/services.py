@@ -1,0 +1,332 @@
+"""Writes of the analytics app: materialise a session's results, action items.
+
+``session_materialize`` runs the metric definitions (``analytics.runner``) over the event
+store and writes the summary, the per-minute series and the per-segment figures to the app
+database, so pages never scan raw events. It is idempotent and resumable: a fingerprint of
+everything the figures depend on (the session's event files, its minute stats, its plan,
+its times) is stored with the result; the same fingerprint means nothing to do, and a
+crash mid-way leaves the previous result in place (one transaction). A late import changes
+the files, so the next call recomputes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from liveops.analytics import words as words_mod
+from liveops.analytics.engine import Engine, open_engine
+from liveops.analytics.models import (
+    ActionItem,
+    AnalyticsSettings,
+    SegmentFigures,
+    SessionMinute,
+    SessionResult,
+)
+from liveops.analytics.results import SegmentSpec, SessionMetrics
+from liveops.analytics.runner import compute_session
+from liveops.events import selectors as event_selectors
+from liveops.planning.models import LiveSession, Segment, SessionStatus
+
+log = logging.getLogger(__name__)
+
+#: new / returning viewers look this far back (METRICS.md).
+RETURNING_WINDOW = timedelta(days=30)
+
+_engine_lock = threading.Lock()
+_engines: dict[str, Engine] = {}
+_session_locks: dict[int, threading.Lock] = {}
+
+
+@contextmanager
+def _engine() -> Iterator[Engine]:
+    """The process's engine of ``LIVEOPS_ANALYTICS_ENGINE``, one computation at a time.
+
+    DuckDB uses both cores for one query, so running two sessions' computations at once
+    only makes both slower; Spark sessions are expensive to start, so one is kept.
+    """
+    name = settings.LIVEOPS_ANALYTICS_ENGINE
+    with _engine_lock:
+        engine = _engines.get(name)
+        if engine is None:
+            engine = open_engine(name, spark_master=settings.LIVEOPS_SPARK_MASTER)
+            _engines[name] = engine
+        yield engine
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON values: Decimals as strings (exact), datetimes as ISO text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _jsonable(v) for k, v in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+def _live_window(session: LiveSession) -> tuple[datetime | None, datetime | None]:
+    start = session.actual_start or session.scheduled_start
+    end = session.actual_end
+    if end is None and session.status not in (SessionStatus.LIVE,):
+        end = session.scheduled_end if session.actual_start is None else None
+    return start, end
+
+
+def _segment_specs(session: LiveSession, start: datetime | None) -> list[SegmentSpec]:
+    if start is None:
+        return []
+    specs = []
+    for segment in Segment.objects.filter(session=session).order_by("position", "id"):
+        planned_start = start + timedelta(seconds=segment.offset_s)
+        specs.append(
+            SegmentSpec(
+                key=str(segment.pk),
+                title=segment.title,
+                planned_start=planned_start,
+                planned_end=planned_start + timedelta(seconds=segment.duration_s),
+            )
+        )
+    return specs
+
+
+def _related_files(session: LiveSession, start: datetime | None) -> tuple[list[str], list[str]]:
+    """Event files of the account's sessions in the 30 days before, and of the series' next."""
+    prior: list[str] = []
+    following: list[str] = []
+    if start is None:
+        return prior, following
+    earlier = LiveSession.objects.filter(
+        workspace=session.workspace,
+        account=session.account,
+        scheduled_start__lt=start,
+        scheduled_start__gte=start - RETURNING_WINDOW,
+    ).exclude(pk=session.pk)
+    for other in earlier:
+        prior += event_selectors.session_event_files(session=other)
+    if session.series_id is not None:
+        nxt = (
+            LiveSession.objects.filter(series_id=session.series_id, scheduled_start__gt=start)
+            .order_by("scheduled_start")
+            .first()
+        )
+        if nxt is not None:
+            following = event_selectors.session_event_files(session=nxt)
+    return prior, following
+
+
+def _fingerprint(session: LiveSession, files: list[str], prior: list[str], nxt: list[str]) -> str:
+    segments = Segment.objects.filter(session=session).aggregate(last=Max("updated_at"))
+    parts = [
+        "v1",
+        settings.LIVEOPS_ANALYTICS_ENGINE,
+        session.updated_at.isoformat(),
+        str(segments["last"]),
+        event_selectors.minute_stats_fingerprint(session=session),
+        "|".join(sorted(files)),
+        str(len(prior)),
+        "|".join(sorted(nxt)),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _gift_rates(session: LiveSession) -> dict[str, Decimal]:
+    found = AnalyticsSettings.objects.filter(workspace_id=session.workspace_id).first()
+    if found is None:
+        return {}
+    return {str(k): Decimal(str(v)) for k, v in (found.gift_rates or {}).items()}
+
+
+def session_compute(*, session: LiveSession) -> tuple[SessionMetrics, str]:
+    """Compute a session's metrics now (no writes); also returns the inputs' fingerprint."""
+    start, end = _live_window(session)
+    files = event_selectors.session_event_files(session=session)
+    prior, nxt = _related_files(session, start)
+    fingerprint = _fingerprint(session, files, prior, nxt)
+    stats = event_selectors.minute_stats_rows(session=session)
+    minute_stats = None
+    if stats:
+        import pyarrow as pa  # type: ignore[import-untyped]
+
+        minute_stats = pa.Table.from_pylist(stats)
+    with _engine() as engine:
+        metrics = compute_session(
+            engine,
+            events_files=files,
+            start=start,
+            end=end,
+            currency=session.account.currency,
+            gift_rates=_gift_rates(session),
+            segments=_segment_specs(session, start),
+            minute_stats=minute_stats,
+            prior_viewer_files=prior,
+            next_session_files=nxt if session.series_id is not None else None,
+        )
+    return metrics, fingerprint
+
+
+def session_materialize(*, session: LiveSession, force: bool = False) -> SessionResult:
+    """Compute and store a session's results unless they are current (see module doc)."""
+    lock = _session_locks.setdefault(session.pk, threading.Lock())
+    with lock:
+        existing = SessionResult.objects.filter(session=session).first()
+        if existing is not None and not force:
+            start, _end = _live_window(session)
+            files = event_selectors.session_event_files(session=session)
+            prior, nxt = _related_files(session, start)
+            if existing.fingerprint == _fingerprint(session, files, prior, nxt):
+                return existing
+        began = time.perf_counter()
+        metrics, fingerprint = session_compute(session=session)
+        texts = event_selectors.comment_text_counts(session=session)
+        words = (words_mod.hot_words(texts), words_mod.top_questions(texts))
+        elapsed_ms = int((time.perf_counter() - began) * 1000)
+        return _store(session, metrics, fingerprint, elapsed_ms, words)
+
+
+@transaction.atomic
+def _store(
+    session: LiveSession,
+    metrics: SessionMetrics,
+    fingerprint: str,
+    elapsed_ms: int,
+    words: tuple[list[tuple[str, int]], list[tuple[str, int]]],
+) -> SessionResult:
+    values = {
+        "workspace_id": session.workspace_id,
+        "computed_at": timezone.now(),
+        "fingerprint": fingerprint,
+        "engine": metrics.engine,
+        "compute_ms": elapsed_ms,
+        "start": metrics.start,
+        "end": metrics.end,
+        "currency": metrics.currency,
+        "summary": _jsonable(metrics.summary),
+        "grains": dict(metrics.grains),
+        "unavailable": dict(metrics.unavailable),
+        "retention": None if metrics.retention is None else list(metrics.retention),
+        "funnel": _jsonable(list(metrics.funnel)),
+        "sources": _jsonable(list(metrics.sources)),
+        "products": _jsonable(list(metrics.products)),
+        "channels": _jsonable(list(metrics.channels)),
+        "top_viewers": _jsonable(metrics.top_viewers),
+        "hot_words": [list(w) for w in words[0]],
+        "questions": [list(q) for q in words[1]],
+        "notes": list(metrics.notes),
+    }
+    result, _ = SessionResult.objects.update_or_create(session=session, defaults=values)
+    SessionMinute.objects.filter(session=session).delete()
+    SessionMinute.objects.bulk_create(
+        [
+            SessionMinute(
+                session=session,
+                minute=row.minute,
+                online=None if row.online is None else float(row.online),
+                entries=row.entries,
+                exits=row.exits,
+                comments=row.comments,
+                likes=row.likes,
+                gifts=row.gifts,
+                orders=row.orders,
+                gmv=row.gmv,
+            )
+            for row in metrics.minutes
+        ],
+        batch_size=1000,
+    )
+    SegmentFigures.objects.filter(session=session).delete()
+    known = set(Segment.objects.filter(session=session).values_list("pk", flat=True))
+    SegmentFigures.objects.bulk_create(
+        [
+            SegmentFigures(
+                session=session,
+                segment_id=int(seg.key) if seg.key.isdigit() and int(seg.key) in known else None,
+                position=i,
+                title=seg.title[:200],
+                start=seg.start,
+                end=seg.end,
+                figures=_jsonable(
+                    {k: v for k, v in asdict(seg).items() if k not in ("key", "title")}
+                ),
+            )
+            for i, seg in enumerate(metrics.segments)
+        ]
+    )
+    return result
+
+
+def sessions_refresh(*, now: datetime | None = None, limit: int = 20) -> int:
+    """Bring stale results up to date: live sessions and sessions whose data changed.
+
+    Called every few seconds by the web process's refresher (``analytics.runtime``) and by
+    ``liveops metrics``/``review``; returns how many sessions were recomputed.
+    """
+    from liveops.events.models import IngestTally
+
+    now = now or timezone.now()
+    done = 0
+    candidates = (
+        IngestTally.objects.filter(updated_at__gte=now - timedelta(days=2))
+        .select_related("session__account", "session__workspace")
+        .order_by("-updated_at")[:limit]
+    )
+    for tally in candidates:
+        session = tally.session
+        result = SessionResult.objects.filter(session=session).only("computed_at").first()
+        if result is not None and result.computed_at >= tally.updated_at:
+            continue
+        try:
+            before = result.computed_at if result is not None else None
+            fresh = session_materialize(session=session)
+            done += int(fresh.computed_at != before)
+        except Exception:  # one bad session must not stop the others
+            log.exception("analytics: materialising session %s failed", session.pk)
+    return done
+
+
+def action_item_create(
+    *,
+    session: LiveSession,
+    title: str,
+    by: Any,
+    finding_key: str = "",
+    detail: str = "",
+    owner: Any = None,
+    due: date | None = None,
+) -> ActionItem:
+    """An action item for the next lives, usually from a review finding."""
+    return ActionItem.objects.create(
+        workspace_id=session.workspace_id,
+        session=session,
+        finding_key=finding_key[:60],
+        title=title[:200],
+        detail=detail,
+        owner=owner,
+        due=due,
+        created_by=by,
+    )
+
+
+def action_item_set_status(*, item: ActionItem, status: str) -> ActionItem:
+    item.status = status
+    item.save(update_fields=["status", "updated_at"])
+    return item
