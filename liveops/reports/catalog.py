@@ -20,7 +20,7 @@ CATALOG: Final[dict[str, tuple[Any, Unit, Any]]] = {
     "uv": (_("Viewers (UV)"), "count", _("Distinct viewers with any event in the session.")),
     "pv": (_("Views (PV)"), "count", _("Number of entries (enter events), re-entries counted.")),
     "avg_watch_s": (_("Average watch time"), "seconds", _("Total watch time ÷ UV (per viewer, not per view).")),
-    "hours_watched": (_("Hours watched"), "number", _("Σ watch time (events) or Σ online(t)·Δt (snapshots), in hours.")),
+    "hours_watched": (_("Total watch time"), "seconds", _("Σ watch time (events) or Σ online(t)·Δt (snapshots).")),
     "stay_1min_rate": (_("1-minute stay rate"), "rate", _("Viewers with watch time > 60 s ÷ UV.")),
     "bounce_rate": (_("Bounce rate"), "rate", _("Viewers with watch time < 10 s ÷ UV.")),
     "new_viewers": (_("New viewers"), "count", _("Viewers not seen in the account's sessions of the 30 days before.")),

@@ -13,6 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from liveops.reports import formatting as fmt
 from liveops.reports.review import (
@@ -100,7 +101,7 @@ def overran(segments: list[SegmentBand]) -> list[Finding]:
                 % {"planned": fmt.seconds(s.planned_s), "actual": fmt.seconds(s.actual_s)},
                 suggestion=_("Trim the talking points or plan the time this segment really needs."),
                 evidence=[
-                    (_("Planned"), fmt.seconds(s.planned_s)),
+                    (pgettext("segment duration", "Planned"), fmt.seconds(s.planned_s)),
                     (_("Actual"), fmt.seconds(s.actual_s)),
                 ],
                 chart="segments",
