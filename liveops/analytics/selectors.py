@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from liveops.analytics.models import ActionItem, SegmentFigures, SessionMinute, SessionResult
+from liveops.analytics.words import is_question as is_question  # for the reports app
 from liveops.planning.models import LiveSession
 from liveops.workspaces.models import Workspace
 

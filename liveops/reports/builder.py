@@ -19,7 +19,6 @@ from django.utils.translation import override
 from liveops.analytics import selectors as analytics
 from liveops.analytics.models import SessionResult
 from liveops.analytics.services import session_materialize
-from liveops.analytics.words import is_question
 from liveops.events import selectors as events
 from liveops.planning.models import LiveSession, Segment, SegmentKind
 from liveops.reports import findings as rules
@@ -308,7 +307,7 @@ def _build(session: LiveSession, result: SessionResult, language: str) -> Review
                 ts=ts if ts.tzinfo else ts.replace(tzinfo=UTC),
                 viewer_name=name,
                 text=text,
-                is_question=is_question(text),
+                is_question=analytics.is_question(text),
             )
             for ts, name, text in comment_rows
         ],

@@ -92,6 +92,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "actual_s": ("实际时长", "Actual"),
     "online_start": ("开始在线", "Online at start"),
     "online_end": ("结束在线", "Online at end"),
+    "online_span": ("在线 开始 → 结束", "Online start → end"),
     "delta_online": ("在线变化", "Δ online"),
     "avg_online": ("平均在线", "Avg online"),
     "retention": ("环节留存", "Retention"),

@@ -70,6 +70,7 @@ _RC: dict[str, Any] = {
     "legend.fontsize": 6.5,
     "legend.frameon": False,
     "axes.unicode_minus": False,
+    "axes.axisbelow": True,
 }
 _LOCK = threading.Lock()
 
@@ -178,7 +179,7 @@ def online_chart(
         handles, labels = ax.get_legend_handles_labels()
         handles += [Patch(color=c, label=_safe(k)) for k, c in kinds.items()]
         labels += [_safe(k) for k in kinds]
-        fig.legend(handles, labels, loc="outside lower center", ncol=min(8, len(labels)))
+        fig.legend(handles, labels, loc="outside lower center", ncol=min(10, len(labels)))
 
     return _render(FULL_WIDTH_IN, 2.7, draw)
 
@@ -278,8 +279,8 @@ def retention_chart(
                     f"{values[t - 1]:.0%}",
                     (t, values[t - 1]),
                     textcoords="offset points",
-                    xytext=(0, 4),
-                    ha="center",
+                    xytext=(3, 3) if t == 1 else (0, 4),
+                    ha="left" if t == 1 else "center",
                     fontsize=6,
                 )
                 ax.plot([t], [values[t - 1]], marker="o", ms=2.5, color=GREEN)
@@ -310,8 +311,19 @@ def funnel_chart(
         ax.barh(ys, widths, left=lefts, color=[colours[i % 5] for i in ys], height=0.72)
         for y, (_label, count, ratio) in zip(ys, steps, strict=True):
             note = fmt(count) + ("" if ratio is None else f"  ({ratio:.1%})")
-            ax.text(biggest / 2, y, note, ha="center", va="center", fontsize=6.5, color="#212529")
-        ax.set_yticks(ys, [_clip(label, 14) for label, _c, _r in steps])
+            if count >= 0.45 * biggest:  # wide bar: the label fits inside, in white
+                ax.text(biggest / 2, y, note, ha="center", va="center", fontsize=6.5, color="white")
+            else:  # narrow bar: the label beside it
+                ax.annotate(
+                    note,
+                    ((biggest + count) / 2, y),
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=6.5,
+                    color="#212529",
+                )
+        ax.set_yticks(ys, [_clip(label, 20) for label, _c, _r in steps])
         ax.invert_yaxis()
         ax.set_xticks([])
         ax.spines["bottom"].set_visible(False)
@@ -334,7 +346,14 @@ def share_bars_chart(*, rows: Sequence[tuple[str, float]], empty: str, limit: in
         ys = list(range(len(shown)))
         ax.barh(ys, [share for _n, share in shown], color=BLUE, height=0.65)
         for y, (_name, share) in zip(ys, shown, strict=True):
-            ax.text(share, y, f" {share:.1%}", va="center", fontsize=6.5)
+            ax.annotate(
+                f"{share:.1%}",
+                (share, y),
+                xytext=(2, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=6.5,
+            )
         ax.set_yticks(ys, [_clip(name, 18) for name, _s in shown])
         ax.invert_yaxis()
         ax.set_xlim(0, max(share for _n, share in shown) * 1.25 or 1)

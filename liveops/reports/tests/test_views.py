@@ -79,7 +79,7 @@ def test_review_page_shows_figures_definitions_and_escaped_text(
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-testid="kpi-uv"' in html
-    assert "Distinct viewers with any event in the session." in html  # the definition
+    assert "本场有任意行为的去重观众数" in html  # the definition (the user reads Chinese)
     assert "周五上新 &lt;b&gt;专场&lt;/b&gt;" in html and "<b>专场</b>" not in html
     assert "<script>x</script>" not in html
     assert 'id="review-data"' in html and "讲品：面霜" in html
