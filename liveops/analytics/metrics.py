@@ -6,22 +6,27 @@ executes them and turns the small results into the figures of a session. This mo
 never import Django (an import-linter contract in pyproject.toml enforces it).
 
 The event table
-    ARROW_SCHEMA columns (``liveops.events.schema``) plus ``ts_ms``: ``ts`` as UTC epoch
-    milliseconds (int64), which :meth:`Engine.events` adds with the engine's native function
-    (portable ``epoch_seconds()`` arithmetic is 5× slower on DuckDB and truncates on
-    Spark). All time arithmetic is on these integers: no timestamp subtraction (Spark drops
-    milliseconds), no time zones (minutes are UTC minutes: a DST change or midnight changes
-    nothing).
+    :data:`EVENT_COLUMNS`: the columns of the event store's ARROW_SCHEMA that the
+    definitions read, with its types, plus ``ts_ms``: ``ts`` as UTC epoch milliseconds
+    (int64), which :meth:`Engine.events` adds with the engine's native function (portable
+    ``epoch_seconds()`` arithmetic is 5× slower on DuckDB and truncates on Spark). All time
+    arithmetic is on these integers: no timestamp subtraction (Spark drops milliseconds),
+    no time zones (minutes are UTC minutes: a DST change or midnight changes nothing).
 
-Structure: group by viewer first
-    One scan groups the events by viewer (:func:`viewer_activity`); watch intervals are
-    built from it and the enter/leave events (:func:`complex_intervals`, :func:`viewer_table`);
-    every audience figure is then an aggregate over that per-viewer table, which has one
-    row per viewer instead of one per event. Distinct counts are counts of per-viewer rows
-    (``count(DISTINCT …) FILTER`` is slow on DuckDB); conditional counts are
-    ``sum(CASE WHEN … THEN 1 ELSE 0 END)`` (DuckDB's ``FILTER`` clause is slower still).
-    Time series come from one per-second aggregate (:func:`activity_per_second`), so minute
-    rows and run-of-show segments are sums of seconds.
+Structure: group by viewer first, three scans of the events
+    :func:`viewer_activity` groups all events by viewer once; :func:`event_slice` keeps the
+    events that are not comments or likes (enters, leaves, orders, refunds, gifts, clicks,
+    snapshots: a fraction of a session); :func:`activity_per_second` counts per UTC second. The
+    runner materialises the first two, builds the watch intervals of viewers with several
+    visits from the slice (:func:`complex_intervals`) and the per-viewer table
+    (:func:`viewer_table`, one row per viewer); every audience figure is an aggregate over
+    that table, distinct counts are counts of its rows (``count(DISTINCT …) FILTER`` is slow
+    on DuckDB), conditional counts are ``sum(CASE WHEN … THEN 1 ELSE 0 END)`` (DuckDB's
+    ``FILTER`` clause is slower still), and minute rows and run-of-show segments are sums
+    of seconds.
+
+Units (METRICS.md): rates are fractions, times seconds — ``hours_watched`` too, despite its
+name —, money Decimals in the session currency.
 
 Decisions where METRICS.md is silent
     * The live window is ``[start, end]`` (both inclusive). Events outside it are ignored by
@@ -29,10 +34,11 @@ Decisions where METRICS.md is silent
       which are then clipped to the window (a viewer who entered before the start watches
       from the start). UV counts viewers with an event in the window or a clipped watch
       interval longer than zero.
-    * Watch intervals: an enter pairs with the viewer's next leave at or after it (same
-      millisecond included: a zero-length visit). An enter with no later leave closes at
-      ``min(viewer's last event + 60 s, end)``. Overlapping intervals (enter, enter, leave)
-      are merged, so watch time is the length of their union. A leave with no enter before
+    * Watch intervals: an enter pairs with the viewer's next leave strictly after it (a
+      leave and an enter in the same millisecond are a reconnect, not a zero-length
+      visit). An enter with no later leave closes at ``min(viewer's last event + 60 s,
+      end)``. Overlapping intervals (enter, enter, leave) are merged, so watch time is the
+      length of their union. A leave with no enter before
       it opens nothing; viewers with no enter event have no watch time (they still count
       in UV) — on platforms that sample enter events this lowers stay rates, which is why
       the watch-time metrics say their grain.
@@ -73,6 +79,8 @@ cost_per_viewer,
 channel_roi
 new/returning,        :func:`viewers_seen_in`
 return_rate_next
+answered_60s_rate     not available: no data source records questions and answers yet
+entry_rate            PV ÷ imported impressions
 segments              :func:`segment_presence` and the per-second tables
 ===================== =================================================================
 """
@@ -88,6 +96,7 @@ import ibis.expr.datatypes as dt  # type: ignore[import-untyped]
 
 __all__ = [
     "BOUNCE_MS",
+    "EVENT_COLUMNS",
     "MINUTE_MS",
     "NO_LEAVE_CLOSE_MS",
     "RETENTION_MINUTES",
@@ -120,6 +129,25 @@ __all__ = [
     "watch_histogram",
     "watch_intervals",
 ]
+
+#: The event columns the definitions read, typed as in the event store's ARROW_SCHEMA
+#: (``liveops.events.schema``; analytics reads the files, not that module: app boundaries),
+#: plus ``ts_ms``, which the engine adds.
+EVENT_COLUMNS: Final = ibis.schema(
+    {
+        "ts": dt.Timestamp(timezone="UTC", scale=6),
+        "kind": dt.string,
+        "viewer_id": dt.string,
+        "viewer_name": dt.string,
+        "quantity": dt.int64,
+        "amount": dt.Decimal(18, 4),
+        "currency": dt.string,
+        "product_id": dt.string,
+        "source": dt.string,
+        "platform": dt.string,
+        "ts_ms": dt.int64,
+    }
+)
 
 #: Ibis ships no type information; these aliases say what a value is meant to be.
 Table = Any
@@ -155,8 +183,8 @@ class Window:
         return self.end_ms - self.start_ms
 
 
-@ibis.udf.agg.builtin(name="bit_or")  # type: ignore[misc]
-def _bit_or(value: dt.int64) -> dt.int64:  # type: ignore[empty-body]
+@ibis.udf.agg.builtin(name="bit_or")
+def _bit_or(value: dt.int64) -> dt.int64:
     """SQL ``bit_or``: DuckDB and Spark both have it; Ibis' own BitOr does not compile on
     Spark."""
 
@@ -278,8 +306,9 @@ def viewer_activity(events: Table, window: Window) -> Table:
 
 def event_slice(events: Table) -> Table:
     """The events other than comments and likes (enter, leave, order, refund, gift, product
-    click, online count; at any time): a tenth of a typical session, read once and reused
-    for intervals, sources, attribution, commerce, snapshots and names."""
+    click, online count; at any time): likes and comments are the bulk of a session, so
+    this is a fraction of it (a third in a busy shopping live), read once and reused for
+    intervals, sources, attribution, commerce, snapshots and names."""
     t = events.filter(events.kind.isin(list(SLICE_KINDS)))
     return t.select(
         "viewer_id",
@@ -307,13 +336,14 @@ def _no_leave_close(last_ms: Expr, window: Window) -> Expr:
 def complex_intervals(event_slice: Table, activity: Table, window: Window) -> Table:
     """Watch intervals of viewers with several enters or leaves: (viewer_id, start_ms, end_ms).
 
-    METRICS.md *watch intervals*: each enter runs to the viewer's next leave at or after it
-    (a reverse running minimum of leave times, leaves ordered first on equal times), else
-    to ``min(last event + 60 s, end)``; then clipped to the window. Intervals are merged:
-    an enter's end is non-decreasing in its start (a later enter's next leave cannot be
-    earlier), so intervals that share an end are nested and the others are disjoint —
-    grouping by the clipped end and taking the earliest start is the union, with no
-    second window pass. Zero-length results are dropped.
+    METRICS.md *watch intervals*: each enter runs to the viewer's next leave strictly after
+    it (a reverse running minimum of leave times; on equal times enters come first, so a
+    leave at the enter's own millisecond is not its leave), else to ``min(last event +
+    60 s, end)``; then clipped to the window. Intervals are merged: an enter's end is
+    non-decreasing in its start (a later enter's next leave cannot be earlier), so
+    intervals that share an end are nested and the others are disjoint or touch at one
+    instant — grouping by the clipped end and taking the earliest start gives the union's
+    length, with no second window pass. Zero-length results are dropped.
     """
     several = activity.filter((activity.enters > 0) & ~_is_simple(activity)).select(
         "viewer_id", "last_ms"
@@ -325,7 +355,7 @@ def complex_intervals(event_slice: Table, activity: Table, window: Window) -> Ta
     is_leave = el.kind == "leave"
     order = ibis.cumulative_window(
         group_by=el.viewer_id,
-        order_by=[ibis.desc(el.ts_ms), ibis.desc(ibis.ifelse(is_leave, 1, 0))],
+        order_by=[ibis.desc(el.ts_ms), ibis.ifelse(is_leave, 1, 0)],
     )
     next_leave = ibis.ifelse(is_leave, el.ts_ms, ibis.null("int64")).min().over(order)
     paired = el.mutate(next_leave_ms=next_leave).filter(lambda t: t.kind == "enter")
@@ -340,7 +370,7 @@ def complex_intervals(event_slice: Table, activity: Table, window: Window) -> Ta
 
 
 def _simple_bounds(activity: Table, window: Window) -> tuple[Expr, Expr]:
-    has_leave = (activity.leaves == 1) & (activity.last_leave_ms >= activity.first_enter_ms)
+    has_leave = (activity.leaves == 1) & (activity.last_leave_ms > activity.first_enter_ms)
     end = ibis.ifelse(has_leave, activity.last_leave_ms, _no_leave_close(activity.last_ms, window))
     start = ibis.greatest(activity.first_enter_ms, _lit(window.start_ms))
     return start, ibis.least(end, _lit(window.end_ms))
@@ -725,8 +755,8 @@ def segment_presence(intervals: Table, segments: Table) -> Table:
     ``watch_ms`` (Σ watch inside the segment: average online = watch_ms ÷ length),
     ``at_start`` / ``at_end`` (viewers present at the segment's start / end instant) and
     ``retained`` (present at both): METRICS.md *segments* — retention within the segment
-    = retained ÷ at_start. A viewer's merged intervals are disjoint, so counting
-    intervals that contain an instant counts viewers.
+    = retained ÷ at_start. Presence is per viewer (a viewer's intervals may touch at an
+    instant: a reconnect), from the few intervals that contain a boundary.
     """
     s = segments.select(idx="idx", seg_start="start_ms", seg_end="end_ms")
     j = intervals.cross_join(s)
@@ -734,21 +764,22 @@ def segment_presence(intervals: Table, segments: Table) -> Table:
     at_start = (j.start_ms <= j.seg_start) & (j.end_ms >= j.seg_start)
     at_end = (j.start_ms <= j.seg_end) & (j.end_ms >= j.seg_end)
     overlap = ibis.least(j.end_ms, j.seg_end) - ibis.greatest(j.start_ms, j.seg_start)
-    totals = j.group_by("idx").aggregate(
-        watch_ms=overlap.sum(), at_start=_count(at_start), at_end=_count(at_end)
-    )
+    totals = j.group_by("idx").aggregate(watch_ms=overlap.sum())
     marks = j.filter(at_start | at_end).mutate(
         s=ibis.ifelse(at_start, 1, 0), e=ibis.ifelse(at_end, 1, 0)
     )
     per_viewer = marks.group_by(["idx", "viewer_id"]).aggregate(s=marks.s.max(), e=marks.e.max())
-    retained = per_viewer.group_by("idx").aggregate(
-        retained=_count((per_viewer.s == 1) & (per_viewer.e == 1))
+    present = per_viewer.group_by("idx").aggregate(
+        at_start=per_viewer.s.sum(),
+        at_end=per_viewer.e.sum(),
+        retained=_count((per_viewer.s == 1) & (per_viewer.e == 1)),
     )
-    out = totals.left_join(retained, "idx")
+    out = totals.left_join(present, "idx")
+    zero = _lit(0)
     return out.select(
         "idx",
         "watch_ms",
-        "at_start",
-        "at_end",
-        retained=ibis.coalesce(out.retained, _lit(0)),
+        at_start=ibis.coalesce(out.at_start, zero),
+        at_end=ibis.coalesce(out.at_end, zero),
+        retained=ibis.coalesce(out.retained, zero),
     )

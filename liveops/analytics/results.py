@@ -148,10 +148,15 @@ class TopViewer:
 class SessionMetrics:
     """Everything :func:`~liveops.analytics.runner.compute_session` computes for a session.
 
-    ``summary`` is keyed by METRICS.md keys; ``grains`` says which data grain each metric
-    used (``events``, ``snapshots``, ``minute_stats``, ``session``, ``input``) and
-    ``unavailable`` why a metric is None. ``retention`` is r(1) … r(60) (None without
-    watch times). ``top_viewers`` has the lists ``watch``, ``comments`` and ``spend``.
+    ``summary`` is keyed by METRICS.md keys (``SUMMARY_KEYS``); ``grains`` says which data
+    grain each metric used — ``events``, ``snapshots``, ``minute_stats``, ``session`` (the
+    recorded start/end), ``session+events`` (one of them from the events), ``input`` (a
+    figure the caller passed, e.g. impressions) or ``unavailable`` — for the summary keys
+    and ``online_series``, ``retention_curve``, ``source_share``; ``unavailable`` says why
+    a metric is None. ``retention`` is r(1) … r(60) (None without watch times).
+    ``top_viewers`` has the lists ``watch`` (needs enter events), ``comments`` and
+    ``spend`` (needs money in the session currency). ``notes`` are caveats about the data
+    (e.g. viewers without an enter event).
     """
 
     start: datetime | None

@@ -5,22 +5,21 @@ and shapes the small results into a :class:`~liveops.analytics.results.SessionMe
 It takes plain parameters (file lists, aware datetimes, dicts, Arrow tables) and imports
 no Django, so services, the CLI and benchmarks call it alike.
 
-How it stays fast (10 M events, 4 h: see docs/scaling.md for the measurement)
-    Four scans of the session's Parquet files, each reading only the columns it needs:
-    the per-viewer aggregate, the per-second aggregate, and two selective slices (enter/
-    leave events; orders, refunds, gifts and clicks). The per-viewer table, the slices
-    and the intervals of viewers with several visits are materialised once
-    (``Engine.cache``); every other query reads those small tables, and minute rows and
-    segment counts are sums over the per-second rows in Python.
+How it stays fast (10 M events, 4 h: docs/scaling.md has the measurement)
+    Three scans of the session's Parquet files, each reading only the columns it needs:
+    the per-viewer aggregate, the per-second aggregate and the slice of events other than
+    comments and likes. The per-viewer table, the slice and the intervals of viewers with
+    several visits are materialised once (``Engine.cache``); every other query reads those
+    smaller tables, and minute rows and segment counts are sums of per-second rows.
 
 Grains (METRICS.md *data grains*)
     online(t), PCU, ACU and hours watched: snapshots (``online_count`` events) if the
     session has any, else watch intervals from enter/leave events, else the ``online``
     column of the imported minute stats, else not available. Counts (PV, comments, likes,
-    follows, orders, GMV): events when the session has events of that kind, else the minute
-    stats column when it has values, else the events (a real 0). Per-viewer figures
-    (commenters, buyers, rates over UV, watch times) need events; when their count came
-    from minute stats they are not available.
+    shares, follows, orders, GMV): events when the session has events of that kind, else
+    the minute stats column when it has values, else the events (a real 0). Per-viewer
+    figures (commenters, buyers, rates over UV, watch times) need events; when their count
+    came from minute stats they are not available.
 """
 
 from __future__ import annotations
@@ -56,6 +55,7 @@ STATS_COLUMNS: Final = (
     "exits",
     "comments",
     "likes",
+    "shares",
     "new_follows",
     "orders",
     "gmv",

@@ -343,7 +343,7 @@ def _segment(
         avg = _snapshot_average(tl, lo, hi)
     elif grain == "minute_stats":
         online_start, online_end = _stats_at(tl, lo, window), _stats_at(tl, hi, window)
-        avg = _stats_average(tl, lo, hi, window)
+        avg = _stats_average(tl, lo, hi)
     retention = (
         ratio(_int(presence.get("retained")), _int(presence.get("at_start")))
         if aud.has_watch
@@ -416,7 +416,7 @@ def _stats_at(tl: Timeline, instant: int, window: m.Window) -> int | None:
     return tl.stats_online.get(minute)
 
 
-def _stats_average(tl: Timeline, lo: int, hi: int, window: m.Window) -> float | None:
+def _stats_average(tl: Timeline, lo: int, hi: int) -> float | None:
     total, covered = 0, 0
     for minute in range(lo // 60_000, (max(hi - 1, lo)) // 60_000 + 1):
         overlap = min((minute + 1) * 60_000, hi) - max(minute * 60_000, lo)
@@ -424,7 +424,6 @@ def _stats_average(tl: Timeline, lo: int, hi: int, window: m.Window) -> float | 
         if value is not None and overlap > 0:
             total += value * overlap
             covered += overlap
-    del window
     return ratio(total, covered)
 
 

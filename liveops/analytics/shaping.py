@@ -1,6 +1,7 @@
-"""The sections of one session's computation for :mod:`liveops.analytics.runner`: each runs a
-few ``analytics.metrics`` queries on the materialised tables and turns their small results
-into figures (ratios, minute rows, segments). Plain Python values out; no Django."""
+"""Audience and timeline of one session's computation for :mod:`liveops.analytics.runner`
+(commerce, promotion, segments and top lists: ``sections``): each part runs a few
+``analytics.metrics`` queries on the materialised tables and turns their small results into
+figures (ratios, minute rows, online). Plain Python values out; no Django."""
 
 from __future__ import annotations
 
@@ -13,9 +14,7 @@ from typing import Any, Final
 
 from liveops.analytics import metrics as m
 from liveops.analytics.engine import Engine
-from liveops.analytics.results import (
-    MinuteRow,
-)
+from liveops.analytics.results import MinuteRow
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MONEY: Final = Decimal("0.0001")
@@ -120,6 +119,11 @@ class Run:
         result: list[dict[str, Any]] = self.engine.execute(expr).to_pylist()
         return result
 
+    def columns(self, expr: Any, order_by: str) -> dict[str, list[Any]]:
+        """The rows of ``expr`` sorted by ``order_by``, column by column (nulls kept)."""
+        table = self.engine.execute(expr).sort_by(order_by)
+        return {name: table.column(name).to_pylist() for name in table.column_names}
+
     def one(self, expr: Any) -> dict[str, Any]:
         rows = self.rows(expr)
         return rows[0] if rows else {}
@@ -147,6 +151,9 @@ class Run:
         if start_ms is None or end_ms is None:
             self.na("duration_s", "no start/end recorded and no events")
             return m.Window(0, 0)
+        if end_ms < start_ms and grain != "session":
+            # a live that has started but has no events since: zero length so far
+            start_ms, end_ms = (start_ms, start_ms) if start is not None else (end_ms, end_ms)
         self.has_window = True
         window = m.Window(int(start_ms), int(end_ms))
         self.set("duration_s", window.duration_ms / 1000, grain)
@@ -172,7 +179,7 @@ class Tables:
         event_slice = engine.cache(m.event_slice(events))
         complex_intervals = engine.cache(m.complex_intervals(event_slice, activity, window))
         viewers = engine.cache(m.viewer_table(activity, complex_intervals, window))
-        commerce = engine.cache(m.commerce_events(event_slice, window))
+        commerce = m.commerce_events(event_slice, window)
         return cls(
             events=events,
             window=window,
@@ -225,6 +232,12 @@ def audience(run: Run, t: Tables) -> Audience:
     run.set("commenters", commenters, "events")
     run.set("comment_rate", ratio(commenters, uv), "events")
     run.set("interaction_rate", ratio(_int(c.get("interactors")), uv), "events")
+    without_enter = uv - _int(c.get("with_enter"))
+    if has_watch and without_enter:
+        run.notes.append(
+            f"{without_enter} of {uv} viewers have no enter event (the platform may sample "
+            "enters): their watch time counts as 0"
+        )
     buyers = _int(c.get("buyers"))
     run.set("buyers", buyers, "events")
     run.set("conversion_rate", ratio(buyers, uv), "events")
@@ -262,6 +275,7 @@ _COUNT_SOURCES: Final = {
     "exits": ("exits", "exits"),
     "comments": ("comments", "comments"),
     "likes": ("likes", "likes"),
+    "shares": ("shares", "shares"),
     "follows": ("follows", "new_follows"),
     "orders": ("orders", "orders"),
 }
@@ -321,7 +335,9 @@ def timeline(
 ) -> Timeline:
     """Event counts and online(t) per minute; PV, comments, likes, shares, follows, orders,
     GMV; PCU, ACU, hours watched — each from its best grain."""
-    per_second = sorted(run.rows(m.activity_per_second(t.events, window)), key=_second)
+    raw = run.columns(m.activity_per_second(t.events, window), "second")
+    seconds: list[int] = raw["second"]
+    counts = {c: [v or 0 for v in raw[c]] for c in _COUNT_COLUMNS}  # a null sum is 0
     money_rows = sorted(run.rows(m.money_per_second(t.commerce, run.currency)), key=_second)
     minutes = _minute_range(run, window)
     stats_by_minute = {int(r["minute_ms"]) // m.MINUTE_MS: r for r in stats or ()}
@@ -329,7 +345,7 @@ def timeline(
     def stats_has(column: str) -> bool:
         return any(r.get(column) is not None for r in stats_by_minute.values())
 
-    totals = {c: sum(_int(r[c]) for r in per_second) for c in _COUNT_COLUMNS}
+    totals = {c: sum(values) for c, values in counts.items()}
     count_grains: dict[str, str] = {}
     for key, (column, stats_column) in _COUNT_SOURCES.items():
         if totals[column] > 0 or not stats_has(stats_column):
@@ -351,7 +367,6 @@ def timeline(
             pv = value
         if key != "exits":
             run.set(key, value, count_grains[key])
-    run.set("shares", totals["shares"], "events")
     gmv: Decimal | None
     if gmv_grain == "minute_stats":
         gmv = sum((_dec(r.get("gmv")) for r in stats_by_minute.values()), _ZERO)
@@ -386,7 +401,8 @@ def timeline(
 
     rows = _minute_rows(
         minutes,
-        per_second,
+        seconds,
+        counts,
         money_rows,
         stats_by_minute,
         online,
@@ -394,10 +410,7 @@ def timeline(
         gmv_grain,
         money_ok,
     )
-    seconds = [int(r["second"]) for r in per_second]
-    prefix = {
-        c: [0, *accumulate(_int(r[c]) for r in per_second)] for c in ("comments", "likes", "orders")
-    }
+    prefix = {c: [0, *accumulate(counts[c])] for c in ("comments", "likes", "orders")}
     money_seconds = [int(r["second"]) for r in money_rows]
     money_prefix = [
         _ZERO,
@@ -448,38 +461,30 @@ def _online_from_intervals(
 ) -> dict[int, Number | None]:
     """Average open intervals per minute: (F(minute end) − F(minute start)) ÷ its length,
     F(x) = Σ_{starts<x}(x − s) − Σ_{ends<x}(x − e) (exact integer arithmetic)."""
-    by_minute: dict[int, list[int]] = {}
-    for row in edges:
-        slot = by_minute.setdefault(int(row["minute"]), [0, 0, 0, 0])
-        n, offset = int(row["n"]), int(row["offset_ms"])
-        base = 0 if int(row["edge"]) == 0 else 2
-        slot[base] += n
-        slot[base + 1] += n * int(row["minute"]) * m.MINUTE_MS + offset
     if not minutes:
         return {}
-    n_starts = sum_starts = n_ends = sum_ends = 0
-    for minute in sorted(k for k in by_minute if k < minutes.start):
-        ns, ss, ne, se = by_minute[minute]
-        n_starts, sum_starts, n_ends, sum_ends = (
-            n_starts + ns,
-            sum_starts + ss,
-            n_ends + ne,
-            sum_ends + se,
-        )
+    sums: dict[tuple[int, int], tuple[int, int]] = {}  # (edge, minute) → (n, Σ ms)
+    for row in edges:
+        minute, n = int(row["minute"]), int(row["n"])
+        sums[(int(row["edge"]), minute)] = (n, n * minute * m.MINUTE_MS + int(row["offset_ms"]))
+    count = [0, 0]  # starts, ends before the current boundary
+    total = [0, 0]  # Σ of their times (ms)
+
+    def take(minute: int) -> None:
+        for edge in (0, 1):
+            n, ms = sums.get((edge, minute), (0, 0))
+            count[edge] += n
+            total[edge] += ms
 
     def watched_before(x: int) -> int:
-        return (n_starts * x - sum_starts) - (n_ends * x - sum_ends)
+        return (count[0] * x - total[0]) - (count[1] * x - total[1])
 
+    for minute in sorted({mm for _, mm in sums if mm < minutes.start}):
+        take(minute)
     online: dict[int, Number | None] = {}
     before = watched_before(minutes.start * m.MINUTE_MS)
     for minute in minutes:
-        ns, ss, ne, se = by_minute.get(minute, (0, 0, 0, 0))
-        n_starts, sum_starts, n_ends, sum_ends = (
-            n_starts + ns,
-            sum_starts + ss,
-            n_ends + ne,
-            sum_ends + se,
-        )
+        take(minute)
         after = watched_before((minute + 1) * m.MINUTE_MS)
         online[minute] = (after - before) / _minute_length(minute, window)
         before = after
@@ -515,7 +520,8 @@ def _online_summary(
 
 def _minute_rows(
     minutes: range,
-    per_second: list[dict[str, Any]],
+    seconds: list[int],
+    per_second: dict[str, list[int]],
     money_rows: list[dict[str, Any]],
     stats_by_minute: dict[int, dict[str, Any]],
     online: dict[int, Number | None],
@@ -531,10 +537,10 @@ def _minute_rows(
         return min(max(second // 60, first), last)
 
     counts = {mm: dict.fromkeys(_COUNT_COLUMNS, 0) for mm in minutes}
-    for row in per_second:
-        slot = counts[minute_of(int(row["second"]))]
-        for c in _COUNT_COLUMNS:
-            slot[c] += _int(row[c])
+    slots = [counts[minute_of(second)] for second in seconds]
+    for c in _COUNT_COLUMNS:
+        for slot, value in zip(slots, per_second[c], strict=True):
+            slot[c] += value
     gmv = dict.fromkeys(minutes, _ZERO)
     for row in money_rows:
         gmv[minute_of(int(row["second"]))] += _dec(row["ordered"]) - _dec(row["refunded"])
@@ -548,8 +554,8 @@ def _minute_rows(
     rows = []
     for mm in minutes:
         if gmv_grain == "minute_stats":
-            value = stats_by_minute.get(mm, {}).get("gmv")
-            minute_gmv: Decimal | None = None if value is None else money(Decimal(value))
+            imported = stats_by_minute.get(mm, {}).get("gmv")
+            minute_gmv: Decimal | None = None if imported is None else money(Decimal(imported))
         else:
             minute_gmv = money(gmv[mm]) if money_ok else None
         rows.append(

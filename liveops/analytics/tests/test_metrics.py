@@ -20,13 +20,23 @@ import pyarrow.parquet as pq
 import pytest
 
 from liveops.analytics.engine import Engine, open_engine
+from liveops.analytics.metrics import EVENT_COLUMNS
 from liveops.analytics.results import SegmentSpec, SessionMetrics
 from liveops.analytics.runner import SUMMARY_KEYS, compute_session
-from liveops.events.schema import ARROW_SCHEMA
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 END = T0 + timedelta(minutes=10)
-_FILE_SCHEMA = pa.schema([f for f in ARROW_SCHEMA if f.name not in ("workspace_id", "session_id")])
+#: What the event store writes to a session's files: the columns analytics reads plus
+#: others it ignores (the partition columns are in the directory names).
+FILE_SCHEMA = pa.schema(
+    [
+        pa.field("event_id", pa.string()),
+        *[f for f in EVENT_COLUMNS.to_pyarrow() if f.name != "ts_ms"],
+        pa.field("text", pa.string()),
+        pa.field("raw", pa.string()),
+        pa.field("ingested_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
 _ids = itertools.count()
 
 
@@ -60,8 +70,8 @@ def write(root: Path, events: Sequence[dict[str, Any]], *, session: int = 1) -> 
     folder = root / "events" / "workspace_id=1" / f"session_id={session}"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"part-{next(_ids)}.parquet"
-    columns = {f.name: [e.get(f.name) for e in events] for f in _FILE_SCHEMA}
-    pq.write_table(pa.table(columns, schema=_FILE_SCHEMA), path)
+    columns = {f.name: [e.get(f.name) for e in events] for f in FILE_SCHEMA}
+    pq.write_table(pa.table(columns, schema=FILE_SCHEMA), path)
     return [str(path)]
 
 
@@ -177,6 +187,29 @@ def test_overlapping_intervals_are_merged(engine: Engine, tmp_path: Path) -> Non
     assert r.summary["hours_watched"] == 260.0
     # minute 0: a, b → 2; minute 1: a 40 s + b 50 s → 1.5
     assert minute_online(r)[:2] == pytest.approx([2.0, 1.5])
+
+
+def test_a_reconnect_in_the_same_millisecond_keeps_the_viewer(
+    engine: Engine, tmp_path: Path
+) -> None:
+    r = compute(
+        engine,
+        tmp_path,
+        [
+            ev("enter", 0, "a"),
+            ev("leave", 60, "a"),
+            ev("enter", 60, "a"),  # same millisecond as the leave: a reconnect
+            ev("leave", 120, "a"),  # a: [0, 60] + [60, 120] = 120 s
+            ev("enter", 30, "b"),
+            ev("leave", 30, "b"),  # a leave at the enter's millisecond is not its leave:
+        ],  # b closes a minute after its last event → 60 s
+        segments=[("s", "S", at(60), at(100), None, None)],
+    )
+    top = {v.viewer_id: v.value for v in r.top_viewers["watch"]}
+    assert top == {"a": 120.0, "b": 60.0}
+    (seg,) = r.segments
+    assert (seg.online_start, seg.online_end) == (2, 1)  # a counted once at 60; b until 90
+    assert seg.retention == 0.5  # a stays, b has left by 100
 
 
 def test_events_outside_the_live_are_ignored_and_intervals_clipped(
@@ -357,6 +390,7 @@ def test_minute_stats_fill_the_grains_events_lack(engine: Engine, tmp_path: Path
             "likes": [100, 200, None],
             "comments": [9, 9, 9],  # the events have comments: these are not used
             "orders": [1, 0, 2],
+            "shares": [1, None, 2],
             "gmv": ["10.5", "0", "20"],
         }
     )
@@ -375,6 +409,7 @@ def test_minute_stats_fill_the_grains_events_lack(engine: Engine, tmp_path: Path
     assert (s["likes"], g["likes"]) == (300, "minute_stats")
     assert (s["comments"], g["comments"]) == (2, "events")
     assert (s["orders"], g["orders"]) == (3, "minute_stats")
+    assert (s["shares"], g["shares"]) == (3, "minute_stats")
     assert (s["gmv"], g["gmv"]) == (Decimal("30.5000"), "minute_stats")
     assert s["buyers"] is None and "minute stats" in r.unavailable["buyers"]
     assert s["gpm"] == Decimal("2033.3333")  # 30.5 × 1000 ÷ 15
@@ -643,6 +678,62 @@ def test_segments_with_snapshots(engine: Engine, tmp_path: Path) -> None:
     assert seg.retention is None and seg.online_grain == "snapshots"
 
 
+def test_segments_with_minute_stats(engine: Engine, tmp_path: Path) -> None:
+    stats = pa.table({"minute": [T0, T0 + timedelta(minutes=1)], "online": [10, 40]})
+    r = compute(
+        engine,
+        tmp_path,
+        [ev("comment", 5, "a", text="hi")],
+        end=at(120),
+        minute_stats=stats,
+        segments=[("s", "S", at(30), at(90), None, None)],
+    )
+    (seg,) = r.segments
+    assert (seg.online_start, seg.online_end, seg.online_delta) == (10, 40, 30)
+    assert seg.avg_online == pytest.approx(25.0)  # 30 s at 10, 30 s at 40
+    assert seg.online_grain == "minute_stats" and seg.retention is None
+
+
 def test_segment_inputs_must_be_aware(engine: Engine, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="aware"):
         compute(engine, tmp_path, [], start=datetime(2025, 6, 1, 12), end=END)
+
+
+# --------------------------------------------------------------------------------------------
+# Window edge cases and the engine
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_live_without_events_since_its_start_has_zero_length(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # started at T0 (no end yet); the only events are from the warm-up before it
+    r = compute(
+        engine, tmp_path, [ev("enter", -120, "a"), ev("comment", -60, "a", text="hi")], end=None
+    )
+    assert r.summary["duration_s"] == 0.0 and r.minutes == ()
+    assert r.summary["uv"] == 0 and r.summary["comments"] == 0
+
+
+def test_the_end_before_the_start_is_an_error(engine: Engine, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="ends before"):
+        compute(engine, tmp_path, [], start=END, end=T0)
+
+
+def test_file_uris_and_unknown_engines(engine: Engine, tmp_path: Path) -> None:
+    files = write(tmp_path, [ev("enter", 0, "a"), ev("leave", 30, "a")])
+    r = compute_session(
+        engine, events_files=["file://" + f for f in files], start=T0, end=END, currency="CNY"
+    )
+    assert r.summary["uv"] == 1 and r.summary["hours_watched"] == 30.0
+    with pytest.raises(ValueError, match="unknown analytics engine"):
+        open_engine("clickhouse")
+
+
+def test_spark_paths() -> None:
+    from liveops.analytics.engine import _base_path, _hadoop_uri
+
+    uri = "s3://bucket/lake/events/workspace_id=3/session_id=9/part-1.parquet"
+    assert _hadoop_uri(uri) == "s3a://bucket/lake/events/workspace_id=3/session_id=9/part-1.parquet"
+    assert _base_path([_hadoop_uri(uri)]) == "s3a://bucket/lake/events/"
+    assert _base_path(["/data/x.parquet"]) is None
