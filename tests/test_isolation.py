@@ -94,6 +94,7 @@ ROUTES: dict[str, WorkspaceRoute | OpenRoute | ApiRoute] = {
     "events:timeslots": WorkspaceRoute("analyze", (GET,)),
     # Reports: the post-live review (web, PDF, Excel) and its action items.
     "reports:index": WorkspaceRoute("reports", (GET,)),
+    "reports:period": WorkspaceRoute("reports", (GET,)),
     "reports:review": WorkspaceRoute("reports", (GET,), obj="session"),
     "reports:review_pdf": WorkspaceRoute("reports", (GET,), obj="session"),
     "reports:review_xlsx": WorkspaceRoute("reports", (GET,), obj="session"),

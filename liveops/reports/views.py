@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from liveops.analytics import services as analytics_services
 from liveops.planning.models import LiveSession
 from liveops.planning.selectors import session_get, session_list
+from liveops.reports import formatting as fmt
 from liveops.reports.builder import review_build
 from liveops.reports.review import Review
 from liveops.workspaces.access import WorkspaceRequest, workspace_view
@@ -34,12 +35,15 @@ def _language() -> str:
 
 @workspace_view("reports")
 def report_index(request: WorkspaceRequest) -> HttpResponse:
+    from liveops.planning.models import Series
+
     sessions = list(
         session_list(workspace=request.workspace)
         .select_related("account", "analytics_result")
         .filter(status__in=["live", "ended", "reviewed"])[:300]
     )
-    return render(request, "reports/index.html", {"sessions": sessions})
+    series = Series.objects.filter(workspace=request.workspace).order_by("title")
+    return render(request, "reports/index.html", {"sessions": sessions, "series": series})
 
 
 def _chart_data(review: Review) -> dict[str, Any]:
@@ -133,6 +137,87 @@ def review_xlsx(request: WorkspaceRequest, pk: int) -> HttpResponse:
         xlsx.render_review(review),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         _filename(session, "xlsx"),
+    )
+
+
+@workspace_view("reports")
+def period_page(request: WorkspaceRequest) -> HttpResponse:
+    """Weekly / monthly / series report as a page, or ``?format=pdf|xlsx`` as a file."""
+    from datetime import date
+
+    from liveops.planning.models import Series
+    from liveops.reports.periodic import Kind, period_build
+
+    kinds: dict[str, Kind] = {"week": "week", "month": "month", "series": "series"}
+    kind = kinds.get(request.GET.get("kind", "week"))
+    if kind is None:
+        raise Http404
+    series = None
+    if kind == "series":
+        series = Series.objects.filter(
+            workspace=request.workspace, pk=request.GET.get("series") or 0
+        ).first()
+        if series is None:
+            raise Http404
+    try:
+        day = date.fromisoformat(request.GET["day"]) if request.GET.get("day") else None
+    except ValueError as exc:
+        raise Http404 from exc
+    report = period_build(
+        workspace=request.workspace, kind=kind, day=day, series=series, language=_language()
+    )
+    stem = re.sub(r"[^\w.-]+", "-", report.title, flags=re.UNICODE).strip("-")[:60]
+    file_format = request.GET.get("format")
+    if file_format == "pdf":
+        from liveops.reports.render import pdf
+
+        return _attachment(
+            pdf.render_period_report(report), "application/pdf", f"{stem or 'report'}.pdf"
+        )
+    if file_format == "xlsx":
+        from liveops.reports.render import xlsx
+
+        return _attachment(
+            xlsx.render_period_report(report),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"{stem or 'report'}.xlsx",
+        )
+    query = request.GET.copy()
+    query.pop("format", None)
+    if kind == "week":  # one week: a bar per session
+        points = [(r.title, r.figures.get("gmv"), r.figures.get("uv"), 1) for r in report.sessions]
+    else:  # a month by week, a series by month
+        trend = report.weekly if kind == "month" else report.monthly
+        points = [(p.period, p.figures.get("gmv"), p.figures.get("uv"), p.sessions) for p in trend]
+    return render(
+        request,
+        "reports/period.html",
+        {
+            "report": report,
+            "table_rows": [
+                (
+                    row,
+                    [
+                        fmt.display(
+                            row.figures.get(key),
+                            unit,
+                            language=report.language,
+                            currency=report.currency,
+                        )
+                        for key, _label, unit in report.columns
+                    ],
+                )
+                for row in report.sessions
+            ],
+            "query": query.urlencode(),
+            "kind": kind,
+            "chart": {
+                "periods": [p[0] for p in points],
+                "gmv": [float(p[1] or 0) for p in points],
+                "uv": [p[2] for p in points],
+                "labels": {"gmv": "GMV", "uv": "UV"},
+            },
+        },
     )
 
 

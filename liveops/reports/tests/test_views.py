@@ -114,3 +114,31 @@ def test_review_list_shows_sessions_with_live_data(
     assert reverse("reports:review", kwargs={"ws": workspace.slug, "pk": session.pk}) in (
         page.content.decode()
     )
+
+
+@pytest.mark.parametrize("file_format", ["", "pdf", "xlsx"])
+def test_weekly_report_lists_the_weeks_sessions(
+    workspace: Workspace, owner: User, login: Callable[[User], Client], file_format: str
+) -> None:
+    from liveops.analytics.services import session_materialize
+
+    session = live_session(workspace, viewers=8)
+    session_materialize(session=session)
+    url = reverse("reports:period", kwargs={"ws": workspace.slug})
+    query = {"kind": "week", "day": "2026-11-20"}
+    if file_format:
+        query["format"] = file_format
+    answer = login(owner).get(url, query)
+    assert answer.status_code == 200
+    if file_format == "pdf":
+        assert answer.content[:5] == b"%PDF-"
+    elif file_format == "xlsx":
+        assert answer.content[:2] == b"PK"
+        assert answer["Content-Disposition"].startswith("attachment;")
+    else:
+        html = answer.content.decode()
+        assert "2026-W47" in html
+        assert 'data-testid="period-sessions"' in html and "周五上新" in html
+        # another week has no session
+        other = login(owner).get(url, {"kind": "week", "day": "2026-10-01"})
+        assert 'data-testid="period-empty"' in other.content.decode()
