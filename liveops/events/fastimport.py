@@ -706,24 +706,28 @@ class TableTally:
     last_ms: int | None
 
 
-def tally_table(table: pa.Table, accepted_ids: Any) -> TableTally:
+def tally_table(table: pa.Table, accepted_ids: Any, accepted_mask: Any = None) -> TableTally:
     """Counts of ``table`` after ``EventStore.append(table)`` returned ``accepted_ids``.
 
     Same rule as ``import_items``: the first row of each accepted id counts as accepted,
-    every other row is a duplicate.
+    every other row is a duplicate. ``accepted_mask`` (``AppendResult.accepted_mask``, one
+    flag per row with exactly that meaning) skips the id lookup.
     """
-    ids = table.column("event_id")
-    fresh = pa.array(list(accepted_ids), pa.string())
-    mask = pc.is_in(ids, value_set=fresh)
-    if pc.count_distinct(ids).as_py() != table.num_rows:  # repeated ids inside the table
-        seen: set[str] = set()
-        wanted = set(fresh.to_pylist())
-        firsts = []
-        for event_id in ids.to_pylist():
-            first = event_id in wanted and event_id not in seen
-            seen.add(event_id)
-            firsts.append(first)
-        mask = pa.array(firsts)
+    if accepted_mask is not None and len(accepted_mask) == table.num_rows:
+        mask = accepted_mask
+    else:
+        ids = table.column("event_id")
+        fresh = pa.array(list(accepted_ids), pa.string())
+        mask = pc.is_in(ids, value_set=fresh)
+        if pc.count_distinct(ids).as_py() != table.num_rows:  # repeated ids inside the table
+            seen: set[str] = set()
+            wanted = set(fresh.to_pylist())
+            firsts = []
+            for event_id in ids.to_pylist():
+                first = event_id in wanted and event_id not in seen
+                seen.add(event_id)
+                firsts.append(first)
+            mask = pa.array(firsts)
     counted = table.filter(mask)
     by_kind = {row["values"]: row["counts"] for row in pc.value_counts(counted["kind"]).to_pylist()}
     ts = pc.cast(counted["ts"], pa.int64())

@@ -254,7 +254,8 @@ def import_items(
         if events or tables:
             combined = pa.concat_tables([to_arrow(events), *tables]) if tables else None
             combined = combined if combined is not None else to_arrow(events)
-            counted = tally_table(combined, event_store().append(combined).accepted_ids)
+            stored = event_store().append(combined)
+            counted = tally_table(combined, stored.accepted_ids, stored.accepted_mask)
             tallied.add(counted)
         new, replaced = _store_minute_stats(session, stats)
         batch_record(session=session, origin=origin, tallied=tallied)
