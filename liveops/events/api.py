@@ -18,7 +18,7 @@ from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
-from liveops.events import services
+from liveops.events import fastndjson, services
 from liveops.events.ingest import (
     MAX_BODY_BYTES,
     MAX_ROWS,
@@ -136,21 +136,36 @@ async def events_ingest(request: HttpRequest, session_id: int, results: str = "a
         return _json(
             404, {"error": "not_found", "message": "No such session in this API key's workspace."}
         )
+    content_type = request.headers.get("Content-Type", "")
+    content_encoding = request.headers.get("Content-Encoding", "")
+    workspace_id, platform = session.workspace_id, session.account.platform
+    fast: fastndjson.FastBatch | None = None
     try:
-        rows = parse_body(
-            request.body,
-            content_type=request.headers.get("Content-Type", ""),
-            content_encoding=request.headers.get("Content-Encoding", ""),
+        text = fastndjson.ndjson_text(
+            request.body, content_type=content_type, content_encoding=content_encoding
         )
+        if text is not None:
+            fast = fastndjson.fast_prepare(
+                text, workspace_id=workspace_id, session_id=session.pk, platform=platform
+            )
+        if fast is None:
+            raws: list[str] = []
+            rows = parse_body(
+                request.body,
+                content_type=content_type,
+                content_encoding=content_encoding,
+                raws=raws,
+            )
+            batch = prepare(
+                rows,
+                workspace_id=workspace_id,
+                session_id=session.pk,
+                platform=platform,
+                raws=raws or None,
+            )
     except BodyError as exc:
         return _json(exc.status, exc.to_dict())
-    batch = prepare(
-        rows,
-        workspace_id=session.workspace_id,
-        session_id=session.pk,
-        platform=session.account.platform,
-    )
-    size = len(batch.events)
+    size = fast.size if fast is not None else len(batch.events)
     if not _reserve(size):
         return _json(
             503,
@@ -162,13 +177,26 @@ async def events_ingest(request: HttpRequest, session_id: int, results: str = "a
         )
     try:
         accepted_ids: list[str] = []
-        if batch.events:
-            table = to_arrow(batch.events)
+        if size:
+            table = fast.table if fast is not None else to_arrow(batch.events)
             result = await asyncio.to_thread(event_store().append, table)
             accepted_ids = result.accepted_ids
             note_append(session.workspace_id, session.pk)
-        outcome = outcome_of(batch, accepted_ids)
-        tallied = services.tallied_of(outcome, zip(batch.event_index, batch.events, strict=True))
+        if fast is not None:
+            outcome = fastndjson.outcome_of(fast, accepted_ids)
+            tallied = services.Tallied(
+                accepted=len(outcome.accepted),
+                duplicate=len(outcome.duplicate),
+                rejected=[(f"item {i}", r, raw) for i, r, raw in outcome.rejected],
+                by_kind=dict(outcome.by_kind),
+                first_ms=outcome.first_ts_ms,
+                last_ms=outcome.last_ts_ms,
+            )
+        else:
+            outcome = outcome_of(batch, accepted_ids)
+            tallied = services.tallied_of(
+                outcome, zip(batch.event_index, batch.events, strict=True)
+            )
         await sync_to_async(services.batch_record)(session=session, origin="api", tallied=tallied)
     finally:
         _release(size)

@@ -54,8 +54,17 @@ def _gunzip(body: bytes) -> bytes:
     return out
 
 
-def parse_body(body: bytes, *, content_type: str = "", content_encoding: str = "") -> list[Any]:
-    """The rows of a JSON-array or NDJSON body (gzip accepted), or BodyError."""
+def parse_body(
+    body: bytes,
+    *,
+    content_type: str = "",
+    content_encoding: str = "",
+    raws: list[str] | None = None,
+) -> list[Any]:
+    """The rows of a JSON-array or NDJSON body (gzip accepted), or BodyError.
+
+    For NDJSON bodies, ``raws`` (if given) receives each row's line as sent, stripped.
+    """
     if len(body) > MAX_BODY_BYTES:
         raise BodyError(
             413, "body_too_large", f"the body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}."
@@ -90,6 +99,8 @@ def parse_body(body: bytes, *, content_type: str = "", content_encoding: str = "
                     f"line {number} is not valid JSON: {exc}. NDJSON needs one JSON object "
                     "per line.",
                 ) from exc
+            if raws is not None:
+                raws.append(line.strip().decode())
             if len(rows) > MAX_ROWS:
                 break
     if len(rows) > MAX_ROWS:
@@ -117,16 +128,21 @@ def prepare(
     workspace_id: int,
     session_id: int,
     platform: str | None = None,
+    raws: Sequence[str] | None = None,
 ) -> Prepared:
-    """Validate rows; a row's ``event_id`` repeated inside the batch counts as duplicate later."""
+    """Validate rows; a row's ``event_id`` repeated inside the batch counts as duplicate later.
+
+    ``raws`` (NDJSON: each row's line as sent) is kept as ``raw`` instead of the row as JSON.
+    """
     batch = Prepared(workspace_id, session_id, sent=len(rows))
     for index, row in enumerate(rows):
         result = validate(row, workspace_id=workspace_id, session_id=session_id, platform=platform)
         if isinstance(result, NormalizedEvent):
-            batch.events.append(result)
+            batch.events.append(result if raws is None else with_raw(result, raws[index]))
             batch.event_index.append(index)
         else:
-            batch.rejections.append((index, result, raw_text(row)))
+            raw = raw_text(row) if raws is None else raws[index]
+            batch.rejections.append((index, result, raw))
     return batch
 
 
