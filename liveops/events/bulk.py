@@ -1,6 +1,7 @@
 """Big files through a columnar fast path (no Django): what ``services.import_file`` feeds.
 
-A fast path (``fastimport.fast_csv_blocks`` for CSV events) turns the file into Arrow
+A fast path (``fastimport.fast_csv_blocks`` for CSV events, ``fastchat.fast_chat_blocks`` for
+chat-downloader JSON) turns the file into Arrow
 blocks of events it can prove the row importer would accept with the same values, and
 hands every other row back as the row importer's own items. :func:`fast_items` wraps it for
 ``services.import_items``:
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from liveops.events.fastchat import fast_chat_blocks
 from liveops.events.fastimport import Block, FastPathAborted, fast_csv_blocks
 from liveops.events.importers.base import Importer, Item, Record
 from liveops.events.importers.safety import open_maybe_gzip
@@ -69,20 +71,35 @@ def fast_items(
 
     ``ImportFormatError`` is raised where the row importer would raise it.
     """
-    if fmt != "csv" or size < MIN_FAST_BYTES:
+    if size < MIN_FAST_BYTES:
         return None
-    blocks = fast_csv_blocks(
-        path,
-        workspace_id=workspace_id,
-        session_id=session_id,
-        platform=platform,
-        options=options,
-        block_size=block_bytes or BLOCK_BYTES,
-    )
+    blocks: Iterator[Block] | None
+    if fmt == "csv":
+        blocks = fast_csv_blocks(
+            path,
+            workspace_id=workspace_id,
+            session_id=session_id,
+            platform=platform,
+            options=options,
+            block_size=block_bytes or BLOCK_BYTES,
+        )
+        unit = "row"
+    elif fmt == "chat-downloader":
+        blocks = fast_chat_blocks(
+            path,
+            workspace_id=workspace_id,
+            session_id=session_id,
+            platform=platform,
+            options=options,
+        )
+        unit = "item"
+    else:
+        return None
     if blocks is None:
         return None
     return _with_resume(
-        _read_ahead(blocks), lambda aborted: _rows_after(importer, path, options, aborted)
+        _read_ahead(blocks),
+        lambda aborted: _rows_after(importer, path, options, aborted, unit),
     )
 
 
@@ -95,17 +112,23 @@ def _with_resume(
         yield from resume(aborted)
 
 
-def _row_number(location: str) -> int:
-    """``"row 12"`` → 12 (the CSV importer's locations)."""
-    return int(location.rsplit(" ", 1)[-1])
+def _delivered(location: str, unit: str, upto: int) -> bool:
+    """Whether the fast path already delivered the record at ``location`` ("row 12",
+    "item 7"); other locations (a "line N" after a chat array) were not."""
+    kind, _, number = location.rpartition(" ")
+    return kind == unit and number.isdigit() and int(number) <= upto
 
 
 def _rows_after(
-    importer: Importer, path: str | Path, options: Mapping[str, Any], aborted: FastPathAborted
+    importer: Importer,
+    path: str | Path,
+    options: Mapping[str, Any],
+    aborted: FastPathAborted,
+    unit: str,
 ) -> Iterator[Item]:
     with open_maybe_gzip(str(path)) as stream:
         for item in importer.parse(stream, options=dict(options)):
-            if _row_number(item.location) <= aborted.resume_after_row:
+            if _delivered(item.location, unit, aborted.resume_after_row):
                 continue
             if isinstance(item, Record) and not item.fields.get("_target"):
                 assign_event_id(item.fields, item.raw, aborted.repeats)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,67 @@ def test_small_and_gzipped_files_take_the_row_path(tmp_path: Path) -> None:
         )
         is None
     )
+
+
+def _write_chat(path: Path, n: int, *, broken: bool = False) -> None:
+    """chat-downloader's current schema: text, paid messages, tickers, a few bad items."""
+    rng = random.Random(5)
+    items = []
+    for i in range(n):
+        ts = 1_717_243_200_000_000 + i * 700_000
+        item: dict[str, Any] = {
+            "message_id": f"m{i}",
+            "message_type": "text_message",
+            "timestamp": ts,
+            "author": {"id": f"UC{rng.randrange(10**6):022d}", "name": f"观众{i % 97}"},
+            "message": rng.choice(["好看", "多少钱？", "=1+1", "hello"]),
+        }
+        if i % 50 == 7:
+            item["message_type"] = "paid_message"
+            item["money"] = {"text": "$5.00", "amount": 5, "currency": "USD"}
+        if i % 113 == 3:
+            item["message_type"] = "ticker_paid_message_item"
+        if i % 131 == 11:
+            del item["timestamp"]  # rejected: no time
+        items.append(item)
+    text = json.dumps(items, ensure_ascii=False, indent=4)
+    if broken:  # an item pyarrow/DuckDB cannot read: the fast path gives up there
+        cut = text.index('"m2500"')
+        text = text[:cut] + '"m2500" oops' + text[cut + len('"m2500"') :]
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["whole-file", "gives-up-midway"])
+def test_chat_downloader_fast_path_equals_row_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_blocks: None, broken: bool
+) -> None:
+    path = tmp_path / "chat.json"
+    _write_chat(path, 3000, broken=broken)
+    taken: list[int] = []
+    real_fast_items = bulk.fast_items
+
+    def spy(**kwargs: Any) -> Any:
+        items = real_fast_items(**kwargs)
+        assert items is not None, "this file must take the fast path"
+        for item in items:
+            taken.append(1 if isinstance(item, bulk.Block) else 0)
+            yield item
+
+    def run(session: LiveSession, fast: Any) -> ImportJob:
+        with monkeypatch.context() as patch:
+            patch.setattr(services, "fast_items", fast)
+            return services.import_file(session=session, path=str(path), fmt="chat-downloader")
+
+    session = SessionFactory()
+    fast_state = _state(session, run(session, spy))
+    if broken:  # DuckDB reads ahead: on a small file it gives up before the first block
+        assert taken and taken[-1] == 0, "the row importer finished the file"
+    else:
+        assert sum(taken) >= 1 and 0 not in taken
+    reset_event_store()
+    other = SessionFactory()
+    row_state = _state(other, run(other, lambda **kwargs: None))
+    assert fast_state == row_state
+    counts = fast_state["counts"]
+    assert counts["accepted"] > 2500 and counts["rejected"] >= 20
+    assert counts["skipped"]  # tickers
