@@ -210,20 +210,40 @@ class _FairFileLock:
             self._fd = None
 
 
-@dataclass(frozen=True, slots=True)
 class AppendResult:
     """What an append did: ids stored now, ids refused as already stored (or repeated).
 
     ``version`` is the Delta version of the commit that stored ``accepted_ids`` (``None``
     when nothing was new). Both lists keep the input order; an id repeated inside the input
-    is accepted once and listed as a duplicate for every repeat.
+    is accepted once and listed as a duplicate for every repeat. ``accepted_mask`` has one
+    flag per input row (stored now: the first row of a new id), for callers that count with
+    Arrow; the id lists are built from it only when asked for.
     """
 
-    accepted_ids: list[str]
-    duplicate_ids: list[str]
-    version: int | None = None
-    #: per input row: stored now (first row of a new id); for callers that count with Arrow
-    accepted_mask: Any = None
+    __slots__ = ("_accepted", "_duplicates", "_ids", "accepted_mask", "version")
+
+    def __init__(self, ids: Any, accepted_mask: Any, version: int | None) -> None:
+        self._ids = ids
+        self.accepted_mask = accepted_mask
+        self.version = version
+        self._accepted: list[str] | None = None
+        self._duplicates: list[str] | None = None
+
+    @classmethod
+    def empty(cls) -> AppendResult:
+        return cls(pa.array([], pa.string()), pa.array([], pa.bool_()), None)
+
+    @property
+    def accepted_ids(self) -> list[str]:
+        if self._accepted is None:
+            self._accepted = self._ids.filter(self.accepted_mask).to_pylist()
+        return self._accepted
+
+    @property
+    def duplicate_ids(self) -> list[str]:
+        if self._duplicates is None:
+            self._duplicates = self._ids.filter(pc.invert(self.accepted_mask)).to_pylist()
+        return self._duplicates
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,21 +303,22 @@ def _partition_filter(
     return filters or None
 
 
-_JSON_UNSAFE: Final = r'["\\\x00-\x1f\x7f]'
+def _json_array(ids: Any) -> tuple[str, int]:
+    """A JSON array of the distinct ``ids`` (Arrow strings), sorted, built by Arrow; and how
+    many there are.
 
-
-def _json_array(ids: Any) -> str:
-    """A JSON array of the distinct ``ids`` (Arrow strings), sorted, built by Arrow.
-
-    Ids without quotes, backslashes or control characters (all real ones) are joined as
-    they are; anything else goes through orjson.
+    Ids are joined as they are, then checked with cheap string scans: if any id holds a
+    quote, a backslash or a non-printable character (none of the real ones do), the array
+    is written by orjson instead.
     """
     unique = pc.unique(ids.combine_chunks() if hasattr(ids, "combine_chunks") else ids)
     ordered = unique.take(pc.sort_indices(unique))
-    if pc.any(pc.match_substring_regex(ordered, _JSON_UNSAFE)).as_py():
-        return orjson.dumps(ordered.to_pylist()).decode()
-    joined = pc.binary_join(pa.ListArray.from_arrays([0, len(ordered)], ordered), '","')
-    return '["' + str(joined[0].as_py()) + '"]'
+    n = len(ordered)
+    joined = pc.binary_join(pa.ListArray.from_arrays([0, n], ordered), '","')
+    text = '["' + str(joined[0].as_py()) + '"]'
+    if text.count('"') != 2 * n or "\\" in text or not text.isprintable():
+        return orjson.dumps(ordered.to_pylist()).decode(), n
+    return text, n
 
 
 class EventStore:
@@ -549,7 +570,18 @@ class EventStore:
         """
         if len(ids) == 0:
             return set()
-        payload = _json_array(ids)
+        payload, distinct = _json_array(ids)
+        insert = (
+            "INSERT OR IGNORE INTO seen(workspace_id, event_id) SELECT ?, value FROM json_each(?)"
+        )
+        # Usually every id is new: try the insert alone (one B-tree pass) and keep it when it
+        # added them all; otherwise undo it and ask which ids were known first.
+        db.execute("SAVEPOINT claim")
+        if db.execute(insert, (workspace, payload)).rowcount == distinct:
+            db.execute("RELEASE claim")
+            return set()
+        db.execute("ROLLBACK TO claim")
+        db.execute("RELEASE claim")
         known = {
             row[0]
             for row in db.execute(
@@ -558,10 +590,7 @@ class EventStore:
                 (payload, workspace),
             )
         }
-        db.execute(
-            "INSERT OR IGNORE INTO seen(workspace_id, event_id) SELECT ?, value FROM json_each(?)",
-            (workspace, payload),
-        )
+        db.execute(insert, (workspace, payload))
         return known
 
     @staticmethod
@@ -594,7 +623,7 @@ class EventStore:
         conformed = [_conform(t) for t in tables]
         combined = pa.concat_tables(conformed) if conformed else ARROW_SCHEMA.empty_table()
         if combined.num_rows == 0:
-            return AppendResult([], [], None)
+            return AppendResult.empty()
         self._check_process()
         pending = _Pending(combined)
         with self._queue_mutex:
@@ -637,32 +666,24 @@ class EventStore:
                 new_mask = self._new_mask(combined, workspaces, known)
                 if pc.any(new_mask).as_py():
                     before = dt.version()
-                    version = self._write(dt, combined.filter(new_mask))
+                    every = pc.all(new_mask).as_py()
+                    version = self._write(dt, combined if every else combined.filter(new_mask))
                     if self.after_delta_commit is not None:
                         self.after_delta_commit(version)
                     advance = (
                         before if self._unindexed_writes(dt, before, version, version) else version
                     )
                     self._set_meta(db, "applied_version", str(advance))
-        ids: list[str] = event_ids.to_pylist()
-        all_new = pc.all(new_mask).as_py() is not False
-        flags: list[bool] = [] if all_new else new_mask.to_pylist()
         start = 0
         for item in group:
-            stop = start + item.table.num_rows
-            if all_new:
-                accepted, duplicates = ids[start:stop], []
-            else:
-                accepted = [ids[i] for i in range(start, stop) if flags[i]]
-                duplicates = [ids[i] for i in range(start, stop) if not flags[i]]
+            n = item.table.num_rows
+            mask = new_mask.slice(start, n)
+            any_new = bool(pc.any(mask).as_py()) if n else False
             item.result = AppendResult(
-                accepted,
-                duplicates,
-                version if accepted else None,
-                accepted_mask=new_mask.slice(start, stop - start),
+                event_ids.slice(start, n), mask, version if any_new else None
             )
             item.done = True
-            start = stop
+            start += n
 
     @staticmethod
     def _new_mask(combined: pa.Table, workspaces: list[int], known: dict[int, set[str]]) -> Any:
