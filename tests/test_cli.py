@@ -110,3 +110,42 @@ def test_demo_is_idempotent(
 def test_demo_refuses_production_settings(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo"]) == 2
     assert "development settings" in capsys.readouterr().err
+
+
+def test_metrics_json_is_keyed_by_metrics_md_with_null_for_not_available(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from liveops.reports.tests.test_views import live_session
+    from tests.factories import WorkspaceFactory
+
+    session = live_session(WorkspaceFactory(), viewers=12)
+    assert main(["metrics", str(session.pk), "--json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    doc = json.loads(lines[0])
+    assert doc["uv"] == 12 and doc["pv"] == 12
+    assert doc["comments"] == 12 and doc["orders"] == 1
+    assert doc["gmv"] == 199.0  # money as a number, exact
+    assert doc["answered_60s_rate"] is None  # no question/answer data: not available
+    assert len(doc["retention_curve"]) == 60
+    assert len(doc["online_series"]) == 30
+
+
+def test_review_writes_pdf_and_xlsx(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    from pathlib import Path
+
+    from liveops.reports.tests.test_views import live_session
+    from tests.factories import WorkspaceFactory
+
+    folder = Path(str(tmp_path))
+    session = live_session(WorkspaceFactory(), viewers=6)
+    pdf, xlsx = folder / "r.pdf", folder / "r.xlsx"
+    assert main(["review", str(session.pk), "--pdf", str(pdf), "--xlsx", str(xlsx)]) == 0
+    written = json.loads(capsys.readouterr().out)
+    assert written == {"pdf": str(pdf), "xlsx": str(xlsx)}
+    assert pdf.read_bytes()[:5] == b"%PDF-" and xlsx.read_bytes()[:2] == b"PK"
+    assert main(["review", "999999", "--pdf", str(pdf)]) == 2
+    assert "no live session with id 999999" in capsys.readouterr().err

@@ -218,14 +218,22 @@ def _viewers(result: SessionResult) -> list[ViewerRow]:
     return sorted(rows, key=lambda r: (-r.watch_s, -r.comments, r.viewer_id))
 
 
-def review_build(*, session: LiveSession, language: str = "zh-hans") -> Review:
-    """The review of one session in ``language`` (results computed first if stale)."""
+def review_build(
+    *, session: LiveSession, language: str = "zh-hans", with_comments: bool = True
+) -> Review:
+    """The review of one session in ``language`` (results computed first if stale).
+
+    ``with_comments=False`` leaves the comment list empty (the web page shows top questions
+    and hot words, not the comments; the Excel and PDF files need them).
+    """
     result = session_materialize(session=session)
     with override(language):
-        return _build(session, result, language)
+        return _build(session, result, language, with_comments)
 
 
-def _build(session: LiveSession, result: SessionResult, language: str) -> Review:
+def _build(
+    session: LiveSession, result: SessionResult, language: str, with_comments: bool
+) -> Review:
     zone = ZoneInfo(session.workspace.time_zone)
     previous = analytics.previous_in_series(session=session)
     start = result.start or session.actual_start or session.scheduled_start
@@ -278,7 +286,11 @@ def _build(session: LiveSession, result: SessionResult, language: str) -> Review
     actions = list(analytics.action_item_list(session=session))
     made = {a.finding_key: a.title for a in actions if a.finding_key}
     found = [Finding(**{**_finding_dict(f), "action_item": made.get(f.key)}) for f in found]
-    comment_rows, comments_total = events.comment_rows(session=session, limit=COMMENT_ROWS)
+    comment_rows, comments_total = (
+        events.comment_rows(session=session, limit=COMMENT_ROWS)
+        if with_comments
+        else ([], int(result.summary.get("comments") or 0))
+    )
     return Review(
         language=language,
         workspace_name=session.workspace.name,

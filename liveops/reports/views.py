@@ -86,7 +86,7 @@ def _chart_data(review: Review) -> dict[str, Any]:
 @workspace_view("reports")
 def review_page(request: WorkspaceRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
-    review = review_build(session=session, language=_language())
+    review = review_build(session=session, language=_language(), with_comments=False)
     return render(
         request,
         "reports/review.html",
