@@ -184,6 +184,26 @@ def session_compute(*, session: LiveSession) -> tuple[SessionMetrics, str]:
     return metrics, fingerprint
 
 
+def session_result(*, session: LiveSession) -> SessionResult:
+    """The session's results for a page: the stored ones when nothing changed since they
+    were computed (a few cheap queries: the ingest tally, the session, its segments), else
+    freshly materialised."""
+    from liveops.events.models import IngestTally
+
+    result = SessionResult.objects.filter(session=session).first()
+    if result is not None:
+        changed = [
+            IngestTally.objects.filter(session=session)
+            .values_list("updated_at", flat=True)
+            .first(),
+            session.updated_at,
+            Segment.objects.filter(session=session).aggregate(last=Max("updated_at"))["last"],
+        ]
+        if all(moment is None or moment <= result.computed_at for moment in changed):
+            return result
+    return session_materialize(session=session)
+
+
 def session_materialize(*, session: LiveSession, force: bool = False) -> SessionResult:
     """Compute and store a session's results unless they are current (see module doc)."""
     lock = _session_locks.setdefault(session.pk, threading.Lock())
@@ -196,11 +216,14 @@ def session_materialize(*, session: LiveSession, force: bool = False) -> Session
             if existing.fingerprint == _fingerprint(session, files, prior, nxt):
                 return existing
         began = time.perf_counter()
+        # computed_at is when the inputs were read: data arriving during the computation is
+        # newer than the result, so the next check recomputes
+        as_of = timezone.now()
         metrics, fingerprint = session_compute(session=session)
         texts = event_selectors.comment_text_counts(session=session)
         words = (words_mod.hot_words(texts), words_mod.top_questions(texts))
         elapsed_ms = int((time.perf_counter() - began) * 1000)
-        return _store(session, metrics, fingerprint, elapsed_ms, words)
+        return _store(session, metrics, fingerprint, elapsed_ms, words, as_of)
 
 
 @transaction.atomic
@@ -210,10 +233,11 @@ def _store(
     fingerprint: str,
     elapsed_ms: int,
     words: tuple[list[tuple[str, int]], list[tuple[str, int]]],
+    as_of: datetime,
 ) -> SessionResult:
     values = {
         "workspace_id": session.workspace_id,
-        "computed_at": timezone.now(),
+        "computed_at": as_of,
         "fingerprint": fingerprint,
         "engine": metrics.engine,
         "compute_ms": elapsed_ms,

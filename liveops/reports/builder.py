@@ -18,7 +18,7 @@ from django.utils.translation import override
 
 from liveops.analytics import selectors as analytics
 from liveops.analytics.models import SessionResult
-from liveops.analytics.services import session_materialize
+from liveops.analytics.services import session_result
 from liveops.events import selectors as events
 from liveops.planning.models import LiveSession, Segment, SegmentKind
 from liveops.reports import findings as rules
@@ -226,7 +226,7 @@ def review_build(
     ``with_comments=False`` leaves the comment list empty (the web page shows top questions
     and hot words, not the comments; the Excel and PDF files need them).
     """
-    result = session_materialize(session=session)
+    result = session_result(session=session)
     with override(language):
         return _build(session, result, language, with_comments)
 
