@@ -216,8 +216,49 @@ def _session_set(
     )
 
 
+def _ensure_run_of_show(session: LiveSession, plan: DemoPast) -> None:
+    """The run-of-show the generated live followed: opening, the generator's product and
+    lucky-draw segments, closing — so the review can say which segment won or lost viewers."""
+    from decimal import Decimal
+
+    from liveops.events.generator import DEFAULT_PRODUCTS, default_segments
+    from liveops.planning import runofshow
+
+    if session.segments.exists():
+        return
+    products = {
+        p.product_id: runofshow.product_create(
+            session=session, by=None, name=p.name, sku=p.product_id, price=Decimal(p.price)
+        )
+        for p in DEFAULT_PRODUCTS
+    }
+    segments = default_segments(plan.duration_s, plan.seed, len(DEFAULT_PRODUCTS))
+    if segments and segments[0].start_s > 0:
+        runofshow.segment_create(
+            session=session, by=None, kind="opening", title="开场 · 福利预告",
+            duration_s=segments[0].start_s, offset_s=0,
+        )  # fmt: skip
+    for seg in segments:
+        product = DEFAULT_PRODUCTS[seg.product]
+        if seg.kind == "product":
+            title, kind, linked = f"讲解：{product.name}", "product", products[product.product_id]
+        else:
+            title, kind, linked = "福利抽奖", "interaction", None
+        runofshow.segment_create(
+            session=session, by=None, kind=kind, title=title,
+            duration_s=seg.end_s - seg.start_s, offset_s=seg.start_s, product=linked,
+        )  # fmt: skip
+    last_end = segments[-1].end_s if segments else 0
+    if plan.duration_s - last_end >= 60:
+        runofshow.segment_create(
+            session=session, by=None, kind="closing", title="收尾 · 下场预告",
+            duration_s=plan.duration_s - last_end, offset_s=last_end,
+        )  # fmt: skip
+
+
 def _ensure_events(session: LiveSession, plan: DemoPast) -> None:
     """Store the session's generated events unless its tally already has them all."""
+    _ensure_run_of_show(session, plan)
     tally = IngestTally.objects.filter(session=session).first()
     if tally is not None and tally.accepted + tally.duplicate >= plan.events:
         return
