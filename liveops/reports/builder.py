@@ -13,8 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from liveops.analytics import selectors as analytics
 from liveops.analytics.models import SessionResult
@@ -43,12 +42,35 @@ from liveops.reports.review import (
 #: Rows of the Comments sheet (the review is read by people; the raw data stays in the store).
 COMMENT_ROWS = 50_000
 FUNNEL_LABELS = {
-    "entered": "Entered",
-    "stayed_1min": "Stayed > 1 min",
-    "clicked_product": "Clicked a product",
-    "ordered": "Ordered",
-    "paid": "Paid",
+    "entered": gettext_lazy("Entered"),
+    "stayed_1min": gettext_lazy("Stayed > 1 min"),
+    "clicked_product": gettext_lazy("Clicked a product"),
+    "ordered": gettext_lazy("Ordered"),
+    "paid": gettext_lazy("Paid"),
 }
+#: Traffic sources as platforms and the generator name them; tracking codes keep their code.
+SOURCE_LABELS = {
+    "recommendation": gettext_lazy("Recommendation"),
+    "followers": gettext_lazy("Followers"),
+    "search": gettext_lazy("Search"),
+    "short_video": gettext_lazy("Short video"),
+    "unknown": gettext_lazy("Unknown"),
+}
+SOURCE_PREFIXES = {
+    "ads:": gettext_lazy("Ads"),
+    "link:": gettext_lazy("Promotion link"),
+    "passphrase:": gettext_lazy("Passphrase"),
+}
+
+
+def source_label(source: str) -> str:
+    """ "recommendation" → 推荐; "link:wechat_group" → 推广链接 wechat_group."""
+    if source in SOURCE_LABELS:
+        return str(SOURCE_LABELS[source])
+    for prefix, label in SOURCE_PREFIXES.items():
+        if source.startswith(prefix):
+            return f"{label} {source[len(prefix) :]}"
+    return source
 
 
 def _dt(value: Any) -> datetime | None:
@@ -167,7 +189,7 @@ def _funnel(result: SessionResult) -> list[FunnelStep]:
         steps.append(
             FunnelStep(
                 key=item["step"],
-                label=_(FUNNEL_LABELS.get(item["step"], item["step"])),
+                label=str(FUNNEL_LABELS.get(item["step"], item["step"])),
                 count=int(count),
                 of_previous=item.get("ratio"),
                 of_first=(count / first) if first else None,
@@ -259,7 +281,9 @@ def _build(
     series = _series(session)
     segments = _segments(session)
     sources = [
-        SourceRow(source=s["source"], entries=int(s["entries"]), share=float(s["share"]))
+        SourceRow(
+            source=source_label(s["source"]), entries=int(s["entries"]), share=float(s["share"])
+        )
         for s in result.sources
     ]
     products = _products(session, result)
