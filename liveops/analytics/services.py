@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -156,12 +156,32 @@ def _gift_rates(session: LiveSession) -> dict[str, Decimal]:
     return {str(k): Decimal(str(v)) for k, v in (found.gift_rates or {}).items()}
 
 
-def session_compute(*, session: LiveSession) -> tuple[SessionMetrics, str]:
-    """Compute a session's metrics now (no writes); also returns the inputs' fingerprint."""
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """What a session's figures are computed from (read once per materialisation)."""
+
+    start: datetime | None
+    end: datetime | None
+    files: list[str]
+    prior: list[str]
+    following: list[str]
+    fingerprint: str
+
+
+def _inputs(session: LiveSession) -> _Inputs:
     start, end = _live_window(session)
     files = event_selectors.session_event_files(session=session)
-    prior, nxt = _related_files(session, start)
-    fingerprint = _fingerprint(session, files, prior, nxt)
+    prior, following = _related_files(session, start)
+    return _Inputs(
+        start, end, files, prior, following, _fingerprint(session, files, prior, following)
+    )
+
+
+def session_compute(
+    *, session: LiveSession, inputs: _Inputs | None = None
+) -> tuple[SessionMetrics, str]:
+    """Compute a session's metrics now (no writes); also returns the inputs' fingerprint."""
+    inputs = inputs or _inputs(session)
     stats = event_selectors.minute_stats_rows(session=session)
     minute_stats = None
     if stats:
@@ -171,17 +191,17 @@ def session_compute(*, session: LiveSession) -> tuple[SessionMetrics, str]:
     with _engine() as engine:
         metrics = compute_session(
             engine,
-            events_files=files,
-            start=start,
-            end=end,
+            events_files=inputs.files,
+            start=inputs.start,
+            end=inputs.end,
             currency=session.account.currency,
             gift_rates=_gift_rates(session),
-            segments=_segment_specs(session, start),
+            segments=_segment_specs(session, inputs.start),
             minute_stats=minute_stats,
-            prior_viewer_files=prior,
-            next_session_files=nxt if session.series_id is not None else None,
+            prior_viewer_files=inputs.prior,
+            next_session_files=inputs.following if session.series_id is not None else None,
         )
-    return metrics, fingerprint
+    return metrics, inputs.fingerprint
 
 
 def session_result(*, session: LiveSession) -> SessionResult:
@@ -208,18 +228,15 @@ def session_materialize(*, session: LiveSession, force: bool = False) -> Session
     """Compute and store a session's results unless they are current (see module doc)."""
     lock = _session_locks.setdefault(session.pk, threading.Lock())
     with lock:
-        existing = SessionResult.objects.filter(session=session).first()
-        if existing is not None and not force:
-            start, _end = _live_window(session)
-            files = event_selectors.session_event_files(session=session)
-            prior, nxt = _related_files(session, start)
-            if existing.fingerprint == _fingerprint(session, files, prior, nxt):
-                return existing
-        began = time.perf_counter()
         # computed_at is when the inputs were read: data arriving during the computation is
         # newer than the result, so the next check recomputes
         as_of = timezone.now()
-        metrics, fingerprint = session_compute(session=session)
+        inputs = _inputs(session)
+        existing = SessionResult.objects.filter(session=session).first()
+        if existing is not None and not force and existing.fingerprint == inputs.fingerprint:
+            return existing
+        began = time.perf_counter()
+        metrics, fingerprint = session_compute(session=session, inputs=inputs)
         texts = event_selectors.comment_text_counts(session=session)
         words = (words_mod.hot_words(texts), words_mod.top_questions(texts))
         elapsed_ms = int((time.perf_counter() - began) * 1000)

@@ -7,6 +7,7 @@ the previous session of its series and the workspace's trailing 30-day median.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,7 +29,6 @@ from liveops.reports.review import (
     CommentRow,
     CueMark,
     Figure,
-    Finding,
     FunnelStep,
     MinuteSeries,
     ProductRow,
@@ -309,7 +309,7 @@ def _build(
     )
     actions = list(analytics.action_item_list(session=session))
     made = {a.finding_key: a.title for a in actions if a.finding_key}
-    found = [Finding(**{**_finding_dict(f), "action_item": made.get(f.key)}) for f in found]
+    found = [dataclasses.replace(f, action_item=made.get(f.key)) for f in found]
     comment_rows, comments_total = (
         events.comment_rows(session=session, limit=COMMENT_ROWS)
         if with_comments
@@ -363,7 +363,3 @@ def _build(
         ],
         notes=list(result.notes),
     )
-
-
-def _finding_dict(finding: Finding) -> dict[str, Any]:
-    return {name: getattr(finding, name) for name in finding.__slots__}

@@ -101,9 +101,13 @@ def review_page(request: WorkspaceRequest, pk: int) -> HttpResponse:
     )
 
 
+def _stem(text: str, default: str) -> str:
+    """A file-name-safe stem of a title (letters of any script, digits, . _ -)."""
+    return re.sub(r"[^\w.-]+", "-", text, flags=re.UNICODE).strip("-")[:60] or default
+
+
 def _filename(session: LiveSession, suffix: str) -> str:
-    stem = re.sub(r"[^\w.-]+", "-", session.title, flags=re.UNICODE).strip("-")[:60] or "review"
-    return f"review-{session.pk}-{stem}.{suffix}"
+    return f"review-{session.pk}-{_stem(session.title, 'review')}.{suffix}"
 
 
 def _attachment(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -166,21 +170,19 @@ def period_page(request: WorkspaceRequest) -> HttpResponse:
     report = period_build(
         workspace=request.workspace, kind=kind, day=day, series=series, language=_language()
     )
-    stem = re.sub(r"[^\w.-]+", "-", report.title, flags=re.UNICODE).strip("-")[:60]
+    stem = _stem(report.title, "report")
     file_format = request.GET.get("format")
     if file_format == "pdf":
         from liveops.reports.render import pdf
 
-        return _attachment(
-            pdf.render_period_report(report), "application/pdf", f"{stem or 'report'}.pdf"
-        )
+        return _attachment(pdf.render_period_report(report), "application/pdf", f"{stem}.pdf")
     if file_format == "xlsx":
         from liveops.reports.render import xlsx
 
         return _attachment(
             xlsx.render_period_report(report),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            f"{stem or 'report'}.xlsx",
+            f"{stem}.xlsx",
         )
     query = request.GET.copy()
     query.pop("format", None)
