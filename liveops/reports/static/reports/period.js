@@ -8,7 +8,7 @@ document.addEventListener("DOMContentLoaded", () => {
   chart.setOption({
     animation: false,
     tooltip: { trigger: "axis" },
-    legend: { data: [d.labels.gmv, d.labels.uv] },
+    legend: { top: 0, data: [d.labels.gmv, d.labels.uv] },
     grid: { left: 64, right: 56, top: 36, bottom: 48 },
     xAxis: { type: "category", data: d.periods, axisLabel: { hideOverlap: true } },
     yAxis: [{ type: "value", name: d.labels.gmv }, { type: "value", name: d.labels.uv, minInterval: 1 }],
