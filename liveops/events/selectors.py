@@ -60,6 +60,24 @@ def session_event_files(*, session: LiveSession) -> list[str]:
     return event_store().file_uris(session.workspace_id, session.pk)
 
 
+def session_event_snapshot(*, session: LiveSession) -> tuple[int, list[str]]:
+    """The event store's version and the session's active files at that version."""
+    from liveops.events.runtime import event_store
+
+    return event_store().session_snapshot(session.workspace_id, session.pk)
+
+
+def session_event_files_since(
+    *, session: LiveSession, version: int
+) -> tuple[int, list[str]] | None:
+    """Files holding the session's events committed after ``version``, and the version they
+    run to; None when the data since is not just additions (see
+    ``EventStore.session_added_since``)."""
+    from liveops.events.runtime import event_store
+
+    return event_store().session_added_since(session.workspace_id, session.pk, version)
+
+
 MINUTE_STAT_COLUMNS = (
     "minute", "online", "entries", "exits", "comments", "likes", "new_follows", "orders",
     "gmv", "impressions",

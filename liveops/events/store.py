@@ -843,6 +843,70 @@ class EventStore:
                 return []
             return list(dt.file_uris(file_pruning_predicate=filters))
 
+    def session_snapshot(self, workspace_id: int, session_id: int) -> tuple[int, list[str]]:
+        """One snapshot of a session: the table version and the session's active files then.
+
+        The pair is consistent (read from one state of the table), so a reader that derives
+        data from these files can later ask :meth:`session_added_since` for what came after.
+        ``(-1, [])`` while the table does not exist.
+        """
+        filters = _partition_filter(workspace_id, session_id)
+        self._check_process()
+        with self._reader_mutex:
+            dt = self._open_reader()
+            if dt is None:
+                return -1, []
+            return dt.version(), list(dt.file_uris(file_pruning_predicate=filters))
+
+    def session_added_since(
+        self, workspace_id: int, session_id: int, since: int
+    ) -> tuple[int, list[str]] | None:
+        """The session's events committed after version ``since``, as files: ``(version,
+        files)`` — the files that commits ``since + 1 … version`` added with new data
+        (appends), in commit order; compactions (``dataChange`` false) add none.
+
+        None when what changed cannot be described by added files, and a reader must start
+        again from :meth:`session_snapshot`: a commit removed data of the session (an
+        erasure), a commit file of the range is gone (log clean-up) or not local (object
+        storage), or an added file was already vacuumed.
+        """
+        self._check_process()
+        workspace, session = str(int(workspace_id)), str(int(session_id))
+        with self._reader_mutex:
+            dt = self._open_reader()
+            if dt is None:
+                return None if since >= 0 else (-1, [])
+            version = dt.version()
+        if since > version:
+            return None
+        log = self.table_path / "_delta_log"
+        added: list[str] = []
+        for number in range(since + 1, version + 1):
+            try:
+                lines = (log / f"{number:020d}.json").read_bytes().splitlines()
+            except OSError:
+                return None
+            for line in lines:
+                if not line.strip():
+                    continue
+                action = orjson.loads(line)
+                change = action.get("add") or action.get("remove")
+                if change is None:
+                    continue
+                where = change.get("partitionValues") or {}
+                if where.get("workspace_id") != workspace or where.get("session_id") != session:
+                    continue
+                if not change.get("dataChange", True):
+                    continue
+                if "remove" in action:
+                    return None
+                path = str(change["path"])
+                location = path if "://" in path or path.startswith("/") else unquote(path)
+                added.append(str(self.table_path / location))
+        if any(not Path(file).exists() for file in added):
+            return None
+        return version, added
+
     def duckdb_relation(
         self,
         con: duckdb.DuckDBPyConnection,

@@ -374,3 +374,64 @@ def test_file_uris_are_readable_by_duckdb_read_parquet(store: EventStore) -> Non
     assert delta_count == store.count() == 180
     with pytest.raises(ValueError, match="session_id needs workspace_id"):
         store.file_uris(None, 3)
+
+
+# -- what changed since a snapshot ------------------------------------------------------------
+
+
+def _ids_in(files: list[str]) -> list[str]:
+    if not files:
+        return []
+    con = duckdb.connect()
+    try:
+        rows = con.execute("SELECT event_id FROM read_parquet($f)", {"f": files}).fetchall()
+        return sorted(str(r[0]) for r in rows)
+    finally:
+        con.close()
+
+
+def test_added_since_lists_new_data_of_the_session_only(store: EventStore) -> None:
+    assert store.session_snapshot(1, 10) == (-1, [])
+    store.append(make_table(5))
+    version, files = store.session_snapshot(1, 10)
+    assert sorted(files) == sorted(store.file_uris(1, 10))
+    assert store.session_added_since(1, 10, version) == (version, [])
+    store.append(make_table(3, prefix="b"))
+    store.append(make_table(4, prefix="other", session_id=11))  # another session
+    store.append(make_table(2, prefix="x", workspace_id=2))  # another workspace
+    store.append(make_table(5))  # all duplicates: no commit
+    changes = store.session_added_since(1, 10, version)
+    assert changes is not None
+    now, added = changes
+    assert now == store.version() == version + 3
+    assert _ids_in(added) == ["b0", "b1", "b2"]
+    # the snapshot's files plus the added ones hold the session exactly once
+    assert sorted(_ids_in(files + added)) == sorted(
+        i for i in stored_ids(store, 1) if not i.startswith("other")
+    )
+
+
+def test_added_since_ignores_compaction_and_refuses_erasure(store: EventStore) -> None:
+    store.append(make_table(5))
+    version, files = store.session_snapshot(1, 10)
+    for n in range(3):
+        store.append(make_table(2, prefix=f"n{n}-"))
+    store.compact(1, 10, vacuum=False)  # rewrites the files: not new data
+    changes = store.session_added_since(1, 10, version)
+    assert changes is not None
+    assert _ids_in(changes[1]) == sorted(f"n{n}-{i}" for n in range(3) for i in range(2))
+    # the compacted table holds the same events as the snapshot plus the added files
+    assert _ids_in(files + changes[1]) == stored_ids(store)
+    later = changes[0]
+    store.erase_viewer(1, "v1")
+    assert store.session_added_since(1, 10, later) is None
+    assert store.session_added_since(1, 10, store.version() + 5) is None
+
+
+def test_added_since_is_none_once_added_files_are_vacuumed(store: EventStore) -> None:
+    store.append(make_table(5))
+    version, _ = store.session_snapshot(1, 10)
+    store.append(make_table(2, prefix="late"))
+    store.append(make_table(2, prefix="later"))
+    store.compact(1, 10, retention_hours=0)  # the appended files leave the disk
+    assert store.session_added_since(1, 10, version) is None
