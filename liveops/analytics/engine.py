@@ -179,9 +179,27 @@ class DuckDBEngine(Engine):
         )
         return self._con.table(name)
 
+    def table(self, data: pa.Table) -> Table:
+        """An Arrow table registered with the connection (zero copy; dropped by release)."""
+        name = self._view_name()
+        self._con.con.register(name, data)
+        self._registered.add(name)
+        return self._con.table(name)
+
     def _materialise(self, name: str, table: Table) -> Table:
         sql = self._con.compile(table)
-        self._con.con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+        raw = self._con.con
+        raw.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+        # DuckDB sums integers into HUGEINT, which Ibis types as decimal(38, 0) when it reads
+        # the table back; the expression's own type is int64 (sums of a session's counts fit)
+        wide = raw.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = $name "
+            "AND data_type = 'HUGEINT'",
+            {"name": name},
+        ).fetchall()
+        for (column,) in wide:
+            if table.schema()[column].is_integer():
+                raw.execute(f'ALTER TABLE "{name}" ALTER "{column}" TYPE BIGINT')
         return self._con.table(name)
 
     def _drop_table(self, name: str) -> None:

@@ -100,6 +100,7 @@ __all__ = [
     "MINUTE_MS",
     "NO_LEAVE_CLOSE_MS",
     "RETENTION_MINUTES",
+    "SECOND_COLUMNS",
     "STAY_MS",
     "Window",
     "activity_per_second",
@@ -110,7 +111,6 @@ __all__ = [
     "commerce_events",
     "complex_intervals",
     "entry_sources",
-    "event_slice",
     "event_span",
     "gift_units",
     "has_kind",
@@ -183,12 +183,6 @@ class Window:
         return self.end_ms - self.start_ms
 
 
-@ibis.udf.agg.builtin(name="bit_or")
-def _bit_or(value: dt.int64) -> dt.int64:
-    """SQL ``bit_or``: DuckDB and Spark both have it; Ibis' own BitOr does not compile on
-    Spark."""
-
-
 def _lit(value: int) -> Expr:
     return ibis.literal(value, type="int64")
 
@@ -216,10 +210,10 @@ def _in_currency(currency_column: Expr, currency: str) -> Expr:
 # --------------------------------------------------------------------------------------------
 
 
-def event_span(events: Table) -> Table:
-    """First and last event time (``first_ms``, ``last_ms``): METRICS.md *duration*
-    (``duration_s``) when the session has no recorded start/end."""
-    return events.aggregate(first_ms=events.ts_ms.min(), last_ms=events.ts_ms.max())
+def event_span(seconds: Table) -> Table:
+    """First and last event time (``first_ms``, ``last_ms``) from the digest's seconds:
+    METRICS.md *duration* (``duration_s``) when the session has no recorded start/end."""
+    return seconds.aggregate(first_ms=seconds.first_ms.min(), last_ms=seconds.last_ms.max())
 
 
 #: Bit of each kind in ``viewer_activity``'s ``kinds`` (kinds seen in the window);
@@ -237,19 +231,30 @@ KIND_BITS: Final[dict[str, int]] = {
     "refund": 512,
 }
 OTHER_BIT: Final = 1024
-#: ``viewer_activity`` packs three counts into one sum: enters (all times) in bits 0–20,
-#: leaves (all times) in bits 21–41, comments (in the window) in bits 42–62.
-_FIELD_BITS: Final = 21
-_FIELD_MASK: Final = (1 << _FIELD_BITS) - 1
-#: The kinds :func:`event_slice` keeps (everything but the bulk: comments and likes).
-SLICE_KINDS: Final = (
-    "enter",
-    "leave",
-    "order",
-    "refund",
-    "gift",
-    "product_click",
-    "online_count",
+#: The digest's per-viewer count columns (``analytics.digest.VIEWER_COUNTS``) by kind.
+_KIND_COLUMNS: Final[dict[str, str]] = {
+    "n_enter": "enter",
+    "n_leave": "leave",
+    "n_comment": "comment",
+    "n_like": "like",
+    "n_share": "share",
+    "n_follow": "follow",
+    "n_gift": "gift",
+    "n_click": "product_click",
+    "n_order": "order",
+    "n_refund": "refund",
+}
+#: Per-second count columns of :func:`activity_per_second`.
+SECOND_COLUMNS: Final = (
+    "entries",
+    "exits",
+    "comments",
+    "likes",
+    "shares",
+    "follows",
+    "gifts",
+    "clicks",
+    "orders",
 )
 
 
@@ -261,66 +266,48 @@ def has_kind(kinds: Expr, *names: str) -> Expr:
     return (kinds & mask) != 0
 
 
-def viewer_activity(events: Table, window: Window) -> Table:
-    """One row per viewer id: the single full scan every audience metric starts from.
+def viewer_activity(viewers: Table, outside: Table | None) -> Table:
+    """One row per viewer id of the digest (``analytics.digest``), the live's window applied.
 
     Columns: ``last_ms`` (the viewer's last event at any time — the no-leave heuristic),
     ``kinds`` (bit mask of the kinds of the viewer's events in the window,
     :data:`KIND_BITS`; 0 = no event in the window), ``enters`` / ``leaves`` (at any time),
-    ``comments`` (in the window), ``first_enter_ms``, ``last_leave_ms``.
-
-    Speed: on DuckDB every aggregate costs a random memory access per event (1 M viewers
-    do not fit in cache), so the kinds are one ``bit_or`` and the three counts one packed
-    ``sum`` (21 bits each: a viewer would need two million enters, leaves or comments in
-    one session to overflow), unpacked once per viewer.
+    ``comments`` (in the window), ``first_enter_ms``, ``last_leave_ms``,
+    ``first_enter_source`` and ``viewer_name``. A count in the window is the digest's count
+    minus the count of the viewer's events outside it (``outside``: the digest of those
+    events, None when there are none).
     """
-    t = events.filter(events.viewer_id.notnull())
-    kind = t.kind
-    inside = _in_window(t.ts_ms, window)
-    bit = kind.cases(*KIND_BITS.items(), else_=OTHER_BIT)
-    packed = ibis.cases(
-        (kind == "enter", _lit(1)),
-        (kind == "leave", _lit(1 << _FIELD_BITS)),
-        (inside & (kind == "comment"), _lit(1 << (2 * _FIELD_BITS))),
-        else_=_lit(0),
-    )
-    per_viewer = t.group_by("viewer_id").aggregate(
-        last_ms=t.ts_ms.max(),
-        kinds=_bit_or(ibis.ifelse(inside, bit, 0).cast("int64")),
-        packed=packed.sum(),
-        first_enter_ms=ibis.ifelse(kind == "enter", t.ts_ms, ibis.null("int64")).min(),
-        last_leave_ms=ibis.ifelse(kind == "leave", t.ts_ms, ibis.null("int64")).max(),
-    )
-    p = per_viewer.packed
-    return per_viewer.select(
+    v = viewers
+    if outside is not None:
+        o = outside.select(
+            "viewer_id",
+            **{f"o_{column}": outside[column] for column in ("n_events", *_KIND_COLUMNS)},
+        )
+        v = v.left_join(o, "viewer_id")
+
+    def inside(column: str) -> Expr:
+        if outside is None:
+            return v[column]
+        return v[column] - ibis.coalesce(v[f"o_{column}"], _lit(0))
+
+    kinds: Expr = _lit(0)
+    counted: Expr = _lit(0)
+    for column, kind in _KIND_COLUMNS.items():
+        n = inside(column)
+        kinds = kinds + ibis.ifelse(n > 0, _lit(KIND_BITS[kind]), _lit(0))
+        counted = counted + n
+    kinds = kinds + ibis.ifelse(inside("n_events") > counted, _lit(OTHER_BIT), _lit(0))
+    return v.select(
         "viewer_id",
         "last_ms",
-        "kinds",
-        "first_enter_ms",
-        "last_leave_ms",
-        enters=p & _FIELD_MASK,
-        leaves=(p >> _FIELD_BITS) & _FIELD_MASK,
-        comments=p >> (2 * _FIELD_BITS),
-    )
-
-
-def event_slice(events: Table) -> Table:
-    """The events other than comments and likes (enter, leave, order, refund, gift, product
-    click, online count; at any time): likes and comments are the bulk of a session, so
-    this is a fraction of it (a third in a busy shopping live), read once and reused for
-    intervals, sources, attribution, commerce, snapshots and names."""
-    t = events.filter(events.kind.isin(list(SLICE_KINDS)))
-    return t.select(
-        "viewer_id",
-        "viewer_name",
-        "ts_ms",
-        "kind",
-        "source",
-        "quantity",
-        "amount",
-        "currency",
-        "product_id",
-        "platform",
+        kinds=kinds,
+        first_enter_ms=v.first_enter_ms,
+        last_leave_ms=v.last_leave_ms,
+        enters=v.n_enter,
+        leaves=v.n_leave,
+        comments=inside("n_comment"),
+        first_enter_source=v.first_enter_source.nullif(""),
+        viewer_name=v.viewer_name,
     )
 
 
@@ -333,37 +320,28 @@ def _no_leave_close(last_ms: Expr, window: Window) -> Expr:
     return ibis.least(last_ms + _lit(NO_LEAVE_CLOSE_MS), _lit(window.end_ms))
 
 
-def complex_intervals(event_slice: Table, activity: Table, window: Window) -> Table:
+def complex_intervals(pairs: Table, activity: Table, window: Window) -> Table:
     """Watch intervals of viewers with several enters or leaves: (viewer_id, start_ms, end_ms).
 
-    METRICS.md *watch intervals*: each enter runs to the viewer's next leave strictly after
-    it (a reverse running minimum of leave times; on equal times enters come first, so a
-    leave at the enter's own millisecond is not its leave), else to ``min(last event +
-    60 s, end)``; then clipped to the window. Intervals are merged: an enter's end is
-    non-decreasing in its start (a later enter's next leave cannot be earlier), so
-    intervals that share an end are nested and the others are disjoint or touch at one
-    instant — grouping by the clipped end and taking the earliest start gives the union's
-    length, with no second window pass. Zero-length results are dropped.
+    METRICS.md *watch intervals*: ``pairs`` (the digest's) hold each enter with the
+    viewer's next leave strictly after it, nested ones merged; an enter with no later leave
+    closes at ``min(last event + 60 s, end)``; then each is clipped to the window. An
+    enter's end is non-decreasing in its start (a later enter's next leave cannot be
+    earlier), so intervals that share a clipped end are nested and the others are disjoint
+    or touch at one instant — grouping by the clipped end and taking the earliest start
+    gives the union's length. Zero-length results are dropped.
     """
-    several = activity.filter((activity.enters > 0) & ~_is_simple(activity)).select(
-        "viewer_id", "last_ms"
+    closed = pairs.filter(pairs.leave_ms.notnull()).select(
+        "viewer_id", "enter_ms", end_ms=pairs.leave_ms
     )
-    enter_leave = event_slice.filter(
-        event_slice.kind.isin(["enter", "leave"]) & event_slice.viewer_id.notnull()
-    ).select("viewer_id", "ts_ms", "kind")
-    el = enter_leave.inner_join(several, "viewer_id")
-    is_leave = el.kind == "leave"
-    order = ibis.cumulative_window(
-        group_by=el.viewer_id,
-        order_by=[ibis.desc(el.ts_ms), ibis.ifelse(is_leave, 1, 0)],
-    )
-    next_leave = ibis.ifelse(is_leave, el.ts_ms, ibis.null("int64")).min().over(order)
-    paired = el.mutate(next_leave_ms=next_leave).filter(lambda t: t.kind == "enter")
-    end = ibis.coalesce(paired.next_leave_ms, _no_leave_close(paired.last_ms, window))
-    clipped = paired.select(
+    last = activity.select("viewer_id", "last_ms")
+    open_ = pairs.filter(pairs.leave_ms.isnull()).inner_join(last, "viewer_id")
+    open_ = open_.select("viewer_id", "enter_ms", end_ms=_no_leave_close(open_.last_ms, window))
+    both = closed.union(open_, distinct=False)
+    clipped = both.select(
         "viewer_id",
-        start_ms=ibis.greatest(paired.ts_ms, _lit(window.start_ms)),
-        end_ms=ibis.least(end, _lit(window.end_ms)),
+        start_ms=ibis.greatest(both.enter_ms, _lit(window.start_ms)),
+        end_ms=ibis.least(both.end_ms, _lit(window.end_ms)),
     )
     merged = clipped.group_by(["viewer_id", "end_ms"]).aggregate(start_ms=clipped.start_ms.min())
     return merged.filter(merged.end_ms > merged.start_ms).select("viewer_id", "start_ms", "end_ms")
@@ -469,12 +447,11 @@ def top_viewers(viewers: Table, by: str, limit: int) -> Table:
     )
 
 
-def viewer_names(named_events: Table, viewer_ids: Sequence[str]) -> Table:
-    """Display name of each of ``viewer_ids``: the name on their latest event that has one."""
-    t = named_events.filter(
-        named_events.viewer_id.isin(list(viewer_ids)) & named_events.viewer_name.notnull()
-    )
-    return t.group_by("viewer_id").aggregate(viewer_name=t.viewer_name.argmax(t.ts_ms))
+def viewer_names(viewers: Table, viewer_ids: Sequence[str]) -> Table:
+    """Display name of each of ``viewer_ids`` (digest viewers): the name on their latest
+    event that has one."""
+    t = viewers.filter(viewers.viewer_id.isin(list(viewer_ids)) & viewers.viewer_name.notnull())
+    return t.select("viewer_id", "viewer_name")
 
 
 def viewers_seen_in(viewers: Table, other_events: Table) -> Table:
@@ -521,17 +498,13 @@ def interval_edges(intervals: Table) -> Table:
     )
 
 
-def online_snapshots(event_slice: Table, window: Window) -> Table:
-    """The platform's online-count snapshots in the window: (``ts_ms``, ``online``).
+def online_snapshots(snapshots: Table, window: Window) -> Table:
+    """The platform's online-count snapshots (the digest's) in the window: (``ts_ms``,
+    ``online``).
 
     METRICS.md *online(t)* (``online_series``, snapshots grain): the last value in minute t.
     """
-    t = event_slice.filter(
-        (event_slice.kind == "online_count")
-        & event_slice.quantity.notnull()
-        & _in_window(event_slice.ts_ms, window)
-    )
-    return t.select("ts_ms", online=t.quantity)
+    return snapshots.filter(_in_window(snapshots.ts_ms, window)).select("ts_ms", "online")
 
 
 def minute_stats_rows(stats: Table, window: Window) -> Table:
@@ -554,38 +527,29 @@ def minute_stats_rows(stats: Table, window: Window) -> Table:
 # --------------------------------------------------------------------------------------------
 
 
-def activity_per_second(events: Table, window: Window) -> Table:
-    """Event counts per UTC second of the window (``second`` = epoch second).
+def activity_per_second(seconds: Table, outside: Table | None, window: Window) -> Table:
+    """Event counts per UTC second of the window (``second`` = epoch second), from the
+    digest's seconds minus the seconds of the events outside the window (``outside``).
 
     ``entries`` (enter events: METRICS.md *PV* ``pv``), ``exits``, ``comments``
     (``comments``, ``comments_series``), ``likes`` (Σ like counts, a missing count is 1:
     ``likes``), ``shares`` (``shares``), ``follows`` (``follows``), ``gifts`` (Σ gift
     counts), ``clicks`` (product clicks), ``orders`` (``orders``).
     """
-    t = events.filter(_in_window(events.ts_ms, window))
-    kind = t.kind
-    count = ibis.coalesce(t.quantity, _lit(1))
-    return t.group_by(second=t.ts_ms // SECOND_MS).aggregate(
-        entries=_count(kind == "enter"),
-        exits=_count(kind == "leave"),
-        comments=_count(kind == "comment"),
-        likes=_sum_if(kind == "like", count),
-        shares=_count(kind == "share"),
-        follows=_count(kind == "follow"),
-        gifts=_sum_if(kind == "gift", count),
-        clicks=_count(kind == "product_click"),
-        orders=_count(kind == "order"),
+    first_s, last_s = window.start_ms // SECOND_MS, window.end_ms // SECOND_MS
+    s = seconds.filter((seconds.second >= _lit(first_s)) & (seconds.second <= _lit(last_s)))
+    if outside is None:
+        return s.select("second", *SECOND_COLUMNS)
+    o = outside.filter((outside.second >= _lit(first_s)) & (outside.second <= _lit(last_s))).select(
+        "second", *[(-outside[c]).name(c) for c in SECOND_COLUMNS]
     )
+    both = s.select("second", *SECOND_COLUMNS).union(o, distinct=False)
+    return both.group_by("second").aggregate(**{c: both[c].sum() for c in SECOND_COLUMNS})
 
 
-def commerce_events(event_slice: Table, window: Window) -> Table:
-    """Orders, refunds, gifts and product clicks in the window (of :func:`event_slice`)."""
-    t = event_slice.filter(
-        event_slice.kind.isin(list(COMMERCE_KINDS)) & _in_window(event_slice.ts_ms, window)
-    )
-    return t.select(
-        "viewer_id", "ts_ms", "kind", "quantity", "amount", "currency", "product_id", "platform"
-    )
+def commerce_events(commerce: Table, window: Window) -> Table:
+    """Orders, refunds, gifts and product clicks in the window (the digest's commerce)."""
+    return commerce.filter(_in_window(commerce.ts_ms, window))
 
 
 def money_per_second(commerce: Table, currency: str) -> Table:
@@ -691,11 +655,21 @@ def gift_units(commerce: Table) -> Table:
 # --------------------------------------------------------------------------------------------
 
 
-def entry_sources(event_slice: Table, window: Window) -> Table:
+def entry_sources(sources: Table, outside: Table | None, window: Window) -> Table:
     """Entries per traffic source in the window: (``source``, ``entries``); null source is
-    returned as null. METRICS.md *traffic source share* (``source_share``)."""
-    t = event_slice.filter((event_slice.kind == "enter") & _in_window(event_slice.ts_ms, window))
-    return t.group_by("source").aggregate(entries=t.count())
+    returned as null. METRICS.md *traffic source share* (``source_share``). From the
+    digest's entries per (second, source), minus those outside the window."""
+    first_s, last_s = window.start_ms // SECOND_MS, window.end_ms // SECOND_MS
+
+    def within(t: Table) -> Table:
+        return t.filter((t.second >= _lit(first_s)) & (t.second <= _lit(last_s)))
+
+    t = within(sources).select("source", "entries")
+    if outside is not None:
+        o = within(outside)
+        t = t.union(o.select("source", entries=-o.entries), distinct=False)
+    counts = t.group_by("source").aggregate(entries=t.entries.sum())
+    return counts.filter(counts.entries > 0)
 
 
 def channel_source(source: Expr, codes: Sequence[str] | None) -> Expr:
@@ -707,7 +681,6 @@ def channel_source(source: Expr, codes: Sequence[str] | None) -> Expr:
 
 
 def attribution(
-    event_slice: Table,
     viewers: Table,
     buyers: Table,
     window: Window,
@@ -718,22 +691,16 @@ def attribution(
 
     METRICS.md *attributed viewers* (``attributed_viewers``), *channel cost per viewer*
     (``cost_per_viewer`` = cost ÷ viewers) and *channel ROI* (``channel_roi`` = (ordered −
-    refunded) ÷ cost). The first entry is the viewer's earliest enter event up to the end
-    of the live (an entry before the start counts: the viewer was there at the start).
+    refunded) ÷ cost). The first entry is the viewer's earliest enter event, if it is not
+    after the end of the live (an entry before the start counts: the viewer was there at
+    the start).
     """
-    firsts = event_slice.filter(
-        (event_slice.kind == "enter")
-        & event_slice.source.notnull()
-        & channel_source(event_slice.source, codes)
-        & (event_slice.ts_ms <= _lit(window.end_ms))
-    )
-    v = viewers.filter(viewers.first_enter_ms <= _lit(window.end_ms)).select(
-        "viewer_id", "first_enter_ms"
-    )
-    first = firsts.inner_join(
-        v, [firsts.viewer_id == v.viewer_id, firsts.ts_ms == v.first_enter_ms]
-    ).select("viewer_id", "source")
-    attributed = first.distinct()
+    source = viewers.first_enter_source
+    attributed = viewers.filter(
+        (viewers.first_enter_ms <= _lit(window.end_ms))
+        & source.notnull()
+        & channel_source(source, codes)
+    ).select("viewer_id", source=source)
     money = attributed.left_join(buyers, "viewer_id")
     zero = ibis.literal(0, type="decimal(18, 4)")
     return money.group_by("source").aggregate(

@@ -31,8 +31,10 @@ from typing import Any, Final
 
 import pyarrow as pa  # type: ignore[import-untyped]
 
+from liveops.analytics import digest as digests
 from liveops.analytics import metrics as m
 from liveops.analytics import sections
+from liveops.analytics.digest import Digest
 from liveops.analytics.engine import Engine
 from liveops.analytics.results import SegmentSpec, SessionMetrics
 from liveops.analytics.shaping import (
@@ -118,10 +120,14 @@ def compute_session(
     channels: Mapping[str, Decimal | None] | Sequence[str] | None = None,
     impressions: int | None = None,
     top_n: int = 20,
+    digest: Digest | None = None,
 ) -> SessionMetrics:
     """All METRICS.md figures of one session.
 
     ``events_files``: the session's Parquet files (``EventStore.file_uris(ws, session)``).
+    ``digest``: the session's digest (``analytics.digest``) covering exactly the events in
+    ``events_files`` — kept current while the events arrive, it spares reading them; None
+    → built from the files now.
     ``start``/``end``: the live (aware datetimes; None → first/last event). ``currency``:
     the session currency (ISO 4217). ``gift_rates``: session-currency value of one unit of
     a platform's gift currency, by platform (``{"douyin": Decimal("0.1")}``). ``segments``:
@@ -137,9 +143,10 @@ def compute_session(
     """
     run = Run(engine, currency)
     try:
-        events = engine.events(list(events_files))
-        window = run.window(events, start, end)
-        t = Tables.build(engine, events, window, currency)
+        base = digest if digest is not None else digests.build(engine, events_files)
+        window = run.window(base.span_ms(), start, end)
+        out = digests.outside(engine, base, events_files, window) if run.has_window else None
+        t = Tables.build(engine, base, out, window, currency)
         stats = (
             None
             if minute_stats is None

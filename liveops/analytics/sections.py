@@ -166,7 +166,7 @@ def funnel(run: Run, aud: Audience, fully_refunded: int | None) -> tuple[FunnelS
 def sources(run: Run, t: Tables) -> tuple[SourceShare, ...]:
     """Entries by traffic source, largest first (``source_share``)."""
     counts: dict[str, int] = {}
-    for row in run.rows(m.entry_sources(t.slice, t.window)):
+    for row in run.rows(m.entry_sources(t.sources, t.outside_sources, t.window)):
         key = row["source"] if row["source"] is not None else "unknown"
         counts[key] = counts.get(key, 0) + _int(row["entries"])
     total = sum(counts.values())
@@ -212,7 +212,7 @@ def channels(
         codes = list(given)
         if isinstance(given, Mapping):
             costs = {k: Decimal(v) for k, v in given.items() if v is not None}
-    rows = run.rows(m.attribution(t.slice, t.viewers, t.buyers, t.window, codes))
+    rows = run.rows(m.attribution(t.viewers, t.buyers, t.window, codes))
     by_code = {str(r["source"]): r for r in rows}
     results = []
     for code in codes if codes is not None else sorted(by_code):
@@ -454,13 +454,10 @@ def top_viewers(
     ids = sorted({viewer for entries in lists.values() for viewer, _ in entries})
     names: dict[str, str] = {}
     if ids:
-        names = {r["viewer_id"]: r["viewer_name"] for r in run.rows(m.viewer_names(t.slice, ids))}
-        missing = [i for i in ids if i not in names]
-        if missing:
-            names.update(
-                (r["viewer_id"], r["viewer_name"])
-                for r in run.rows(m.viewer_names(t.events, missing))
-            )
+        names = {
+            r["viewer_id"]: r["viewer_name"]
+            for r in run.rows(m.viewer_names(t.digest_viewers, ids))
+        }
     return {
         key: tuple(TopViewer(v, names.get(v), value) for v, value in entries)
         for key, entries in lists.items()

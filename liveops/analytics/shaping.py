@@ -13,6 +13,7 @@ from itertools import accumulate
 from typing import Any, Final
 
 from liveops.analytics import metrics as m
+from liveops.analytics.digest import Digest
 from liveops.analytics.engine import Engine
 from liveops.analytics.results import MinuteRow
 
@@ -138,16 +139,18 @@ class Run:
         self.grains[key] = "unavailable"
         self.unavailable[key] = reason
 
-    def window(self, events: Any, start: datetime | None, end: datetime | None) -> m.Window:
-        """The live: the session's start/end, else the first/last event (``duration_s``)."""
+    def window(
+        self, span: tuple[int | None, int | None], start: datetime | None, end: datetime | None
+    ) -> m.Window:
+        """The live: the session's start/end, else the first/last event (``span``, UTC ms)
+        (``duration_s``)."""
         start_ms = None if start is None else to_ms(start)
         end_ms = None if end is None else to_ms(end)
         grain = "session"
         if start_ms is None or end_ms is None:
-            span = self.one(m.event_span(events))
             grain = "events" if start_ms is None and end_ms is None else "session+events"
-            start_ms = span.get("first_ms") if start_ms is None else start_ms
-            end_ms = span.get("last_ms") if end_ms is None else end_ms
+            start_ms = span[0] if start_ms is None else start_ms
+            end_ms = span[1] if end_ms is None else end_ms
         if start_ms is None or end_ms is None:
             self.na("duration_s", "no start/end recorded and no events")
             return m.Window(0, 0)
@@ -162,11 +165,17 @@ class Run:
 
 @dataclass(frozen=True, slots=True)
 class Tables:
-    """The session's event table and the tables materialised once from it."""
+    """The session's digest (``analytics.digest``) as tables of the engine, the digest of
+    its events outside the window (None when there are none), and the tables materialised
+    once from them."""
 
-    events: Any
     window: m.Window
-    slice: Any
+    digest_viewers: Any
+    seconds: Any
+    sources: Any
+    snapshots: Any
+    outside_seconds: Any
+    outside_sources: Any
     complex_intervals: Any
     viewers: Any
     intervals: Any
@@ -174,22 +183,43 @@ class Tables:
     buyers: Any
 
     @classmethod
-    def build(cls, engine: Engine, events: Any, window: m.Window, currency: str) -> Tables:
-        activity = engine.cache(m.viewer_activity(events, window))
-        event_slice = engine.cache(m.event_slice(events))
-        complex_intervals = engine.cache(m.complex_intervals(event_slice, activity, window))
+    def build(
+        cls,
+        engine: Engine,
+        digest: Digest,
+        outside: Digest | None,
+        window: m.Window,
+        currency: str,
+    ) -> Tables:
+        d = {name: engine.table(digest.tables[name]) for name in _DIGEST_TABLES}
+        o = (
+            None
+            if outside is None
+            else {name: engine.table(outside.tables[name]) for name in _OUTSIDE_TABLES}
+        )
+        activity = engine.cache(m.viewer_activity(d["viewers"], o and o["viewers"]))
+        complex_intervals = engine.cache(m.complex_intervals(d["pairs"], activity, window))
         viewers = engine.cache(m.viewer_table(activity, complex_intervals, window))
-        commerce = m.commerce_events(event_slice, window)
+        commerce = engine.cache(m.commerce_events(d["commerce"], window))
         return cls(
-            events=events,
             window=window,
-            slice=event_slice,
+            digest_viewers=d["viewers"],
+            seconds=d["seconds"],
+            sources=d["sources"],
+            snapshots=d["snapshots"],
+            outside_seconds=o and o["seconds"],
+            outside_sources=o and o["sources"],
             complex_intervals=complex_intervals,
             viewers=viewers,
             intervals=m.watch_intervals(viewers, complex_intervals),
             commerce=commerce,
             buyers=engine.cache(m.buyer_table(commerce, currency)),
         )
+
+
+#: The digest tables a computation reads (its visits only serve merging).
+_DIGEST_TABLES: Final = ("viewers", "seconds", "sources", "commerce", "snapshots", "pairs")
+_OUTSIDE_TABLES: Final = ("viewers", "seconds", "sources")
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,7 +365,7 @@ def timeline(
 ) -> Timeline:
     """Event counts and online(t) per minute; PV, comments, likes, shares, follows, orders,
     GMV; PCU, ACU, hours watched — each from its best grain."""
-    raw = run.columns(m.activity_per_second(t.events, window), "second")
+    raw = run.columns(m.activity_per_second(t.seconds, t.outside_seconds, window), "second")
     seconds: list[int] = raw["second"]
     counts = {c: [v or 0 for v in raw[c]] for c in _COUNT_COLUMNS}  # a null sum is 0
     money_rows = sorted(run.rows(m.money_per_second(t.commerce, run.currency)), key=_second)
@@ -380,7 +410,8 @@ def timeline(
 
     # online
     snapshots = sorted(
-        (int(r["ts_ms"]), int(r["online"])) for r in run.rows(m.online_snapshots(t.slice, window))
+        (int(r["ts_ms"]), int(r["online"]))
+        for r in run.rows(m.online_snapshots(t.snapshots, window))
     )
     if snapshots:
         online_grain: str | None = "snapshots"

@@ -30,7 +30,13 @@ from matplotlib.transforms import blended_transform_factory
 
 FULL_WIDTH_IN = 7.09
 HALF_WIDTH_IN = 3.45
-FONT_FAMILY = ["Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans"]
+# Symbola (Debian fonts-symbola, outlines) gives matplotlib the emoji it lays labels out
+# with: it cannot read Noto Color Emoji's bitmaps. WeasyPrint still prints them in colour.
+FONT_FAMILY = ["Noto Sans CJK SC", "Noto Sans CJK JP", "DejaVu Sans", "Symbola"]
+# Dropped from chart labels: WeasyPrint draws SVG text one character at a time, so the
+# emoji variation selector (❤ + U+FE0F) prints as a dotted circle and a skin-tone modifier
+# (👍 + U+1F3FB…U+1F3FF) as a swatch of its own; the base emoji stands alone instead.
+EMOJI_MODIFIERS: dict[int, None] = dict.fromkeys([0xFE0F, *range(0x1F3FB, 0x1F400)])
 
 BLUE = "#2f6fde"
 ORANGE = "#f08c2e"
@@ -430,8 +436,9 @@ def trend_chart(
 
 def _safe(label: str) -> str:
     """Text for matplotlib: ``$`` would start mathtext and a leading ``_`` hides a legend
-    entry, so both are neutralised; whitespace runs become one space."""
-    flat = " ".join(label.split()).replace("$", r"\$")
+    entry, so both are neutralised; whitespace runs become one space; emoji modifiers are
+    dropped (:data:`EMOJI_MODIFIERS`)."""
+    flat = " ".join(label.split()).replace("$", r"\$").translate(EMOJI_MODIFIERS)
     return " " + flat if flat.startswith("_") else flat
 
 

@@ -5,9 +5,12 @@ too — so nothing a viewer types can become markup. The only unescaped strings 
 tags written here and base64 data URIs.
 
 Fonts: Noto Sans CJK SC (Debian ``fonts-noto-cjk``) through fontconfig; WeasyPrint embeds
-the subset it uses. DejaVu Sans covers a few symbols and emoji that Noto CJK lacks; other
-emoji (🔥 👍) need an emoji font on the server (``fonts-noto-color-emoji`` or
-``fonts-symbola``), else they print as empty boxes.
+the subset it uses. DejaVu Sans covers a few symbols that Noto CJK lacks. Emoji (😂 👍 🎁 ❤️)
+come from Noto Color Emoji (Debian ``fonts-noto-color-emoji``) by fontconfig's fallback,
+in colour; without an emoji font on the server they print as empty boxes. The emoji font
+is deliberately *not* named in :data:`FONT_STACK`: when a family with "Emoji" in its name
+is in a ``font-family`` list, Pango takes the digits 0-9 (keycap bases) from it, and every
+number in the report comes out wide and spaced.
 """
 
 from __future__ import annotations
@@ -16,10 +19,7 @@ import base64
 import html
 from collections.abc import Iterable, Sequence
 
-FONT_STACK = (
-    '"Noto Sans CJK SC", "Noto Sans SC", "Noto Sans CJK JP", "DejaVu Sans", '
-    '"Noto Color Emoji", "Symbola", sans-serif'
-)
+FONT_STACK = '"Noto Sans CJK SC", "Noto Sans SC", "Noto Sans CJK JP", "DejaVu Sans", sans-serif'
 
 
 def e(value: object) -> str:
