@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime, timedelta
@@ -27,6 +28,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from liveops.analytics import digest as digests
 from liveops.analytics import words as words_mod
 from liveops.analytics.engine import Engine, open_engine
 from liveops.analytics.models import (
@@ -177,6 +179,42 @@ def _inputs(session: LiveSession) -> _Inputs:
     )
 
 
+def _digest_folder(session: LiveSession) -> Path:
+    return (
+        Path(settings.DATA_DIR)
+        / "analytics"
+        / "digests"
+        / str(session.workspace_id)
+        / str(session.pk)
+    )
+
+
+def session_digest(*, session: LiveSession, engine: Engine) -> tuple[digests.Digest, list[str]]:
+    """The session's digest (``analytics.digest``) brought up to date with the event store,
+    and the session's active event files at the version it covers.
+
+    The stored digest is advanced with the files appended since its version (work in
+    proportion to what arrived — the live refresher does this every few seconds); it is
+    built from all the session's files when there is none yet, or when the data changed in
+    another way than by appends (an erasure, files vacuumed before the digest caught up).
+    """
+    folder = _digest_folder(session)
+    base = digests.load(folder)
+    if base is not None:
+        changes = event_selectors.session_event_files_since(session=session, version=base.version)
+        if changes is not None:
+            version, added, files = changes
+            if not added:
+                return base, files
+            fresh = digests.advance(engine, base, added, version=version)
+            digests.save(fresh, folder)
+            return fresh, files
+    version, files = event_selectors.session_event_snapshot(session=session)
+    fresh = digests.build(engine, files, version=version)
+    digests.save(fresh, folder)
+    return fresh, files
+
+
 def session_compute(
     *, session: LiveSession, inputs: _Inputs | None = None
 ) -> tuple[SessionMetrics, str]:
@@ -189,9 +227,11 @@ def session_compute(
 
         minute_stats = pa.Table.from_pylist(stats)
     with _engine() as engine:
+        digest, files = session_digest(session=session, engine=engine)
         metrics = compute_session(
             engine,
-            events_files=inputs.files,
+            digest=digest,
+            events_files=files,
             start=inputs.start,
             end=inputs.end,
             currency=session.account.currency,

@@ -69,10 +69,10 @@ def session_event_snapshot(*, session: LiveSession) -> tuple[int, list[str]]:
 
 def session_event_files_since(
     *, session: LiveSession, version: int
-) -> tuple[int, list[str]] | None:
-    """Files holding the session's events committed after ``version``, and the version they
-    run to; None when the data since is not just additions (see
-    ``EventStore.session_added_since``)."""
+) -> tuple[int, list[str], list[str]] | None:
+    """The session's events committed after ``version``: ``(version now, files they were
+    added in, the session's active files now)``; None when the data since is not just
+    additions (see ``EventStore.session_added_since``)."""
     from liveops.events.runtime import event_store
 
     return event_store().session_added_since(session.workspace_id, session.pk, version)

@@ -860,10 +860,11 @@ class EventStore:
 
     def session_added_since(
         self, workspace_id: int, session_id: int, since: int
-    ) -> tuple[int, list[str]] | None:
+    ) -> tuple[int, list[str], list[str]] | None:
         """The session's events committed after version ``since``, as files: ``(version,
-        files)`` — the files that commits ``since + 1 … version`` added with new data
-        (appends), in commit order; compactions (``dataChange`` false) add none.
+        added, active)`` — ``added``: the files that commits ``since + 1 … version`` added
+        with new data (appends), in commit order; compactions (``dataChange`` false) add
+        none; ``active``: the session's active files at ``version``.
 
         None when what changed cannot be described by added files, and a reader must start
         again from :meth:`session_snapshot`: a commit removed data of the session (an
@@ -872,11 +873,13 @@ class EventStore:
         """
         self._check_process()
         workspace, session = str(int(workspace_id)), str(int(session_id))
+        filters = _partition_filter(workspace_id, session_id)
         with self._reader_mutex:
             dt = self._open_reader()
             if dt is None:
-                return None if since >= 0 else (-1, [])
+                return None if since >= 0 else (-1, [], [])
             version = dt.version()
+            active = list(dt.file_uris(file_pruning_predicate=filters))
         if since > version:
             return None
         log = self.table_path / "_delta_log"
@@ -905,7 +908,7 @@ class EventStore:
                 added.append(str(self.table_path / location))
         if any(not Path(file).exists() for file in added):
             return None
-        return version, added
+        return version, added, active
 
     def duckdb_relation(
         self,

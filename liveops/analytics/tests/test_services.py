@@ -118,3 +118,57 @@ def test_refresh_recomputes_sessions_with_new_data_only() -> None:
     )
     assert services.sessions_refresh() == 1
     assert SessionResult.objects.get(session=session).summary["likes"] == 6
+
+
+def _from_scratch(session: LiveSession) -> Any:
+    """The session's summary computed from its files alone (no stored digest), as stored."""
+    from liveops.analytics.engine import open_engine
+    from liveops.analytics.runner import compute_session
+    from liveops.events import selectors as event_selectors
+
+    with open_engine("duckdb") as engine:
+        return services._jsonable(
+            compute_session(
+                engine,
+                events_files=event_selectors.session_event_files(session=session),
+                start=session.actual_start,
+                end=session.actual_end,
+                currency=session.account.currency,
+                prior_viewer_files=[],
+            ).summary
+        )
+
+
+def test_the_digest_advances_with_new_events_and_rebuilds_after_an_erasure() -> None:
+    from liveops.analytics import digest as digests
+    from liveops.events.runtime import event_store
+
+    session = _ended_session()
+    rows = _rows()
+    ingest_rows(session=session, rows=rows[:5])
+    services.session_materialize(session=session)
+    folder = services._digest_folder(session)
+    first = digests.load(folder)
+    assert first is not None and first.events == 5
+    # the rest arrives in three batches (and one event before the start): appended, not rebuilt
+    ingest_rows(session=session, rows=rows[5:8])
+    ingest_rows(session=session, rows=rows[8:])
+    early = [
+        {"event_id": "early", "kind": "enter", "ts": _at(-3), "viewer_id": "d"},
+        {"event_id": "d1", "kind": "comment", "ts": _at(1), "viewer_id": "d", "text": "来了"},
+    ]
+    ingest_rows(session=session, rows=early)
+
+    event_store().compact(session.workspace_id, session.pk, vacuum=False)
+    result = services.session_materialize(session=session)
+    advanced = digests.load(folder)
+    assert advanced is not None and advanced.events == 13 and advanced.version > first.version
+    assert result.summary == _from_scratch(session)
+    assert result.summary["uv"] == 4  # d entered before the start: watched from it
+    # an erasure is no append: the digest is rebuilt from the files
+    event_store().erase_viewer(session.workspace_id, "a")
+    again = services.session_materialize(session=session, force=True)
+    rebuilt = digests.load(folder)
+    assert rebuilt is not None and rebuilt.events == 13 - 4  # a had four events
+    assert again.summary == _from_scratch(session)
+    assert again.summary["uv"] == 3 and again.summary["commenters"] == 1  # d

@@ -395,15 +395,16 @@ def test_added_since_lists_new_data_of_the_session_only(store: EventStore) -> No
     store.append(make_table(5))
     version, files = store.session_snapshot(1, 10)
     assert sorted(files) == sorted(store.file_uris(1, 10))
-    assert store.session_added_since(1, 10, version) == (version, [])
+    assert store.session_added_since(1, 10, version) == (version, [], files)
     store.append(make_table(3, prefix="b"))
     store.append(make_table(4, prefix="other", session_id=11))  # another session
     store.append(make_table(2, prefix="x", workspace_id=2))  # another workspace
     store.append(make_table(5))  # all duplicates: no commit
     changes = store.session_added_since(1, 10, version)
     assert changes is not None
-    now, added = changes
+    now, added, active = changes
     assert now == store.version() == version + 3
+    assert sorted(active) == sorted(store.file_uris(1, 10))
     assert _ids_in(added) == ["b0", "b1", "b2"]
     # the snapshot's files plus the added ones hold the session exactly once
     assert sorted(_ids_in(files + added)) == sorted(
