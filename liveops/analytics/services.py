@@ -16,11 +16,11 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings

@@ -526,3 +526,13 @@ def _import_in_background(job_id: int, fmt: str | None, options: dict[str, Any])
         log.exception("import job %s failed", job_id)
     finally:
         connection.close()
+
+
+def session_compact(*, session: LiveSession, vacuum: bool = True) -> None:
+    """Merge the session's small event files (and vacuum unless told not to)."""
+    event_store().compact(session.workspace_id, session.pk, vacuum=vacuum)
+
+
+def viewer_erase(*, workspace_id: int, viewer_id: str) -> int:
+    """Delete every event of ``viewer_id`` in the workspace (privacy); how many rows."""
+    return event_store().erase_viewer(workspace_id, viewer_id)

@@ -10,6 +10,7 @@ import pytest
 
 from liveops.analytics import services
 from liveops.analytics.models import SegmentFigures, SessionMinute, SessionResult
+from liveops.events import services as event_services
 from liveops.events.services import ingest_rows
 from liveops.planning.models import LiveSession, Segment
 from tests.factories import SessionFactory
@@ -141,7 +142,6 @@ def _from_scratch(session: LiveSession) -> Any:
 
 def test_the_digest_advances_with_new_events_and_rebuilds_after_an_erasure() -> None:
     from liveops.analytics import digest as digests
-    from liveops.events.runtime import event_store
 
     session = _ended_session()
     rows = _rows()
@@ -159,14 +159,14 @@ def test_the_digest_advances_with_new_events_and_rebuilds_after_an_erasure() -> 
     ]
     ingest_rows(session=session, rows=early)
 
-    event_store().compact(session.workspace_id, session.pk, vacuum=False)
+    event_services.session_compact(session=session, vacuum=False)
     result = services.session_materialize(session=session)
     advanced = digests.load(folder)
     assert advanced is not None and advanced.events == 13 and advanced.version > first.version
     assert result.summary == _from_scratch(session)
     assert result.summary["uv"] == 4  # d entered before the start: watched from it
     # an erasure is no append: the digest is rebuilt from the files
-    event_store().erase_viewer(session.workspace_id, "a")
+    event_services.viewer_erase(workspace_id=session.workspace_id, viewer_id="a")
     again = services.session_materialize(session=session, force=True)
     rebuilt = digests.load(folder)
     assert rebuilt is not None and rebuilt.events == 13 - 4  # a had four events
