@@ -11,9 +11,10 @@ Both read the event store's Parquet files directly and follow METRICS.md and the
 Rules implemented (shared with the runner, so results can be identical):
 
 * live window [start, end], both inclusive; counts and sums use events inside it.
-* watch intervals: an enter pairs with the viewer's next leave at or after it (same ms
-  included), else closes at min(viewer's last event (any time) + 60 s, end); clipped to
-  the window; overlapping intervals merged; zero-length ones dropped.
+* watch intervals: an enter pairs with the viewer's next leave strictly after it (a leave
+  in the enter's own millisecond is a reconnect, not its leave), else closes at
+  min(viewer's last event (any time) + 60 s, end); clipped to the window; overlapping
+  intervals merged; zero-length ones dropped.
 * UV: viewers (non-null id) with an event in the window or watch time > 0.
 * online(t): Σ overlap of the intervals with minute t ÷ the minute's length in the live;
   minutes from start // 1 min to (end − 1 ms) // 1 min.
@@ -158,7 +159,7 @@ def sql_baseline(
         SELECT ts, epoch_ms(ts) AS ts_ms, kind, viewer_id, quantity, amount, currency
         FROM read_parquet([{paths}], hive_partitioning = true)"""
     )
-    # watch intervals: enter -> next leave at/after it (window function), else last event
+    # watch intervals: enter -> next leave after it (window function), else last event
     # + 1 min (capped at the end); clipped; then merged per viewer (gaps and islands).
     con.execute(
         f"""CREATE TEMP TABLE iv AS
@@ -172,7 +173,7 @@ def sql_baseline(
             SELECT viewer_id, ts_ms, kind,
                    min(CASE WHEN kind = 'leave' THEN ts_ms END) OVER (
                        PARTITION BY viewer_id
-                       ORDER BY ts_ms, CASE WHEN kind = 'enter' THEN 0 ELSE 1 END
+                       ORDER BY ts_ms, CASE WHEN kind = 'leave' THEN 0 ELSE 1 END
                        ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS next_leave
             FROM el
         ), clipped AS (
@@ -326,10 +327,11 @@ def pandas_baseline(
     el = df.loc[
         df.kind.isin(["enter", "leave"]) & df.viewer_id.notna(), ["viewer_id", "ts_ms", "kind"]
     ]
-    el = el.assign(leave_first=(el.kind == "leave").astype(int))
-    el = el.sort_values(["viewer_id", "ts_ms", "leave_first"])  # enter before leave on a tie
+    el = el.assign(enter_last=(el.kind == "enter").astype(int))
+    el = el.sort_values(["viewer_id", "ts_ms", "enter_last"])  # a leave first on a tie
     el["leave_ts"] = el.ts_ms.where(el.kind == "leave", np.inf)  # inf: not a leave
-    # next leave at or after each row: reverse cumulative min within the viewer
+    # next leave after each enter: reverse cumulative min within the viewer (a leave in the
+    # same millisecond sorts before the enter, so it is not its leave)
     rev = el.iloc[::-1]
     el["next_leave"] = rev.groupby("viewer_id").leave_ts.cummin().replace(np.inf, np.nan)
     enters = el[el.kind == "enter"].join(last_ms, on="viewer_id")

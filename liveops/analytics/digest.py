@@ -59,6 +59,7 @@ from typing import Any, Final
 
 import ibis  # type: ignore[import-untyped]
 import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
 
 from liveops.analytics import metrics as m
 from liveops.analytics.engine import Engine
@@ -251,20 +252,18 @@ def _merge_viewers(union: Table) -> Table:
     return _with_firsts(core, enters, "first_enter_ms", named, "name_ms")
 
 
-def _merge_seconds(union: Table) -> Table:
-    u = union
-    aggs: dict[str, Any] = {
-        "first_ms": u.first_ms.min(),
-        "last_ms": u.last_ms.max(),
-        "events": _sum(u.events),
+def _sum_by(old: pa.Table, new: pa.Table, keys: list[str]) -> pa.Table:
+    """Rows of two digests' additive tables (seconds, sources) combined per key: Σ, except
+    ``first_ms`` (min) and ``last_ms`` (max). Small tables: Arrow, in this process."""
+    both = pa.concat_tables([old, new.select(old.column_names).cast(old.schema)])
+    how = {
+        c: "min" if c == "first_ms" else "max" if c == "last_ms" else "sum"
+        for c in old.column_names
+        if c not in keys
     }
-    for column in SECOND_COUNTS:
-        aggs[column] = _sum(u[column])
-    return u.group_by("second").aggregate(**aggs)
-
-
-def _merge_sources(union: Table) -> Table:
-    return union.group_by(["second", "source"]).aggregate(entries=_sum(union.entries))
+    merged = both.group_by(keys, use_threads=False).aggregate(list(how.items()))
+    columns = [c if c in keys else f"{c}_{how[c]}" for c in old.column_names]
+    return merged.select(columns).rename_columns(old.column_names).cast(old.schema)
 
 
 def _keeps_visits(viewers: Table) -> Any:
@@ -376,46 +375,62 @@ def _first(engine: Engine, raw: dict[str, Table], version: int) -> Digest:
     return Digest(version, _normalise(out))
 
 
+def _split(table: pa.Table, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
+    """The rows of ``table`` whose viewer id is in ``ids``, and the others."""
+    hit = pc.fill_null(pc.is_in(table["viewer_id"], value_set=ids), False)
+    return table.filter(hit), table.filter(pc.invert(hit))
+
+
 def _merge(engine: Engine, base: Digest, raw: dict[str, Table], version: int) -> Digest:
-    old = {name: engine.table(base.tables[name]) for name in TABLES}
-    new_viewers = engine.cache(raw["viewers"])
-    new_visits = engine.cache(raw["visits"])
+    """``base`` plus the raw digest of newer events, touching only what they touch: the
+    rows of viewers without new events are copied as they are (Arrow filters), the engine
+    merges the few others — so a refresher step costs in proportion to what arrived."""
+    new_viewers = _execute(engine, raw["viewers"])
+    new_visits = _execute(engine, raw["visits"])
     out: dict[str, pa.Table] = {}
-    viewers = engine.cache(
-        _merge_viewers(old["viewers"].union(new_viewers.select(*old["viewers"].columns)))
+    # viewers: merge the rows of the viewers with new events, keep the others
+    old_touched, old_rest = _split(base.tables["viewers"], new_viewers["viewer_id"])
+    merged = engine.cache(
+        _merge_viewers(
+            engine.table(old_touched).union(
+                engine.table(new_viewers).select(*old_touched.column_names)
+            )
+        )
     )
-    out["viewers"] = _execute(engine, viewers)
-    out["seconds"] = _execute(
-        engine, _merge_seconds(old["seconds"].union(raw["seconds"].select(*old["seconds"].columns)))
+    out["viewers"] = pa.concat_tables(
+        [old_rest, _execute(engine, merged).select(old_rest.column_names).cast(old_rest.schema)]
     )
-    out["sources"] = _execute(
-        engine, _merge_sources(old["sources"].union(raw["sources"].select(*old["sources"].columns)))
-    )
+    for name, keys in (("seconds", ["second"]), ("sources", ["second", "source"])):
+        out[name] = _sum_by(base.tables[name], _execute(engine, raw[name]), keys)
     for name in ("commerce", "snapshots"):
         out[name] = pa.concat_tables(
             [base.tables[name], _execute(engine, raw[name], base.tables[name])]
         )
-    # visits and pairs: only the viewers the new enters/leaves touch change
-    touched = new_visits.select("viewer_id").distinct()
-    touched_viewers = old["viewers"].semi_join(touched, "viewer_id")
-    keep = viewers.filter(_keeps_visits(viewers)).select("viewer_id")
-    changed = (
-        old["visits"]
-        .semi_join(touched, "viewer_id")
-        .union(_implied_visits(touched_viewers), distinct=False)
-        .union(new_visits.select(*old["visits"].columns), distinct=False)
+    # visits: the new ones are appended, with those the rows of viewers who now keep
+    # visits stood for; pairs: those of the viewers with new enters/leaves are redone
+    touched = pc.unique(new_visits["viewer_id"])
+    _, pairs_rest = _split(base.tables["pairs"], touched)
+    before, _ = _split(old_touched, touched)  # their rows before these events
+    keep = merged.filter(_keeps_visits(merged)).select("viewer_id")
+    added = engine.cache(
+        _implied_visits(engine.table(before))
+        .union(engine.table(new_visits).select(*_SCHEMAS["visits"].names), distinct=False)
         .semi_join(keep, "viewer_id")
     )
-    changed = engine.cache(changed)
-    with_pairs = viewers.filter(_has_pairs(viewers)).select("viewer_id")
-    visits_kept = _execute(engine, old["visits"].anti_join(touched, "viewer_id"))
-    visits_new = _execute(engine, changed, base.tables["visits"])
-    out["visits"] = pa.concat_tables([visits_kept, visits_new])
-    pairs_kept = _execute(engine, old["pairs"].anti_join(touched, "viewer_id"))
-    pairs_new = _execute(
-        engine, _pair(changed.semi_join(with_pairs, "viewer_id")), base.tables["pairs"]
+    stored = engine.table(base.tables["visits"]).semi_join(
+        engine.table(pa.table({"viewer_id": touched})), "viewer_id"
     )
-    out["pairs"] = pa.concat_tables([pairs_kept, pairs_new.select(pairs_kept.column_names)])
+    with_pairs = merged.filter(_has_pairs(merged)).select("viewer_id")
+    pairs_new = _execute(
+        engine, _pair(stored.union(added, distinct=False).semi_join(with_pairs, "viewer_id"))
+    )
+    visits = base.tables["visits"]
+    out["visits"] = pa.concat_tables(
+        [visits, _execute(engine, added).select(visits.column_names).cast(visits.schema)]
+    )
+    out["pairs"] = pa.concat_tables(
+        [pairs_rest, pairs_new.select(pairs_rest.column_names).cast(pairs_rest.schema)]
+    )
     return Digest(version, _normalise(out))
 
 

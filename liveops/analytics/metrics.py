@@ -13,17 +13,18 @@ The event table
     arithmetic is on these integers: no timestamp subtraction (Spark drops milliseconds),
     no time zones (minutes are UTC minutes: a DST change or midnight changes nothing).
 
-Structure: group by viewer first, three scans of the events
-    :func:`viewer_activity` groups all events by viewer once; :func:`event_slice` keeps the
-    events that are not comments or likes (enters, leaves, orders, refunds, gifts, clicks,
-    snapshots: a fraction of a session); :func:`activity_per_second` counts per UTC second. The
-    runner materialises the first two, builds the watch intervals of viewers with several
-    visits from the slice (:func:`complex_intervals`) and the per-viewer table
-    (:func:`viewer_table`, one row per viewer); every audience figure is an aggregate over
-    that table, distinct counts are counts of its rows (``count(DISTINCT …) FILTER`` is slow
-    on DuckDB), conditional counts are ``sum(CASE WHEN … THEN 1 ELSE 0 END)`` (DuckDB's
-    ``FILTER`` clause is slower still), and minute rows and run-of-show segments are sums
-    of seconds.
+Structure: the session digest first, then small tables
+    The definitions read the session's digest (``analytics.digest``: per-viewer and
+    per-second counts, the commerce events and snapshots, the paired watch intervals of
+    viewers with several visits — built as the events arrive, window-independent), never
+    the raw events: a count inside the live's window is the digest's count minus the
+    digest of the events outside the window (None when there are none).
+    :func:`viewer_activity` applies the window per viewer; :func:`complex_intervals` closes
+    and clips the stored intervals; :func:`viewer_table` (one row per viewer of the UV) is
+    what every audience figure aggregates — distinct counts are counts of its rows
+    (``count(DISTINCT …) FILTER`` is slow on DuckDB), conditional counts are ``sum(CASE
+    WHEN … THEN 1 ELSE 0 END)`` (DuckDB's ``FILTER`` clause is slower still); minute rows
+    and run-of-show segments are sums of the digest's seconds.
 
 Units (METRICS.md): rates are fractions, times seconds — ``hours_watched`` too, despite its
 name —, money Decimals in the session currency.
@@ -272,10 +273,10 @@ def viewer_activity(viewers: Table, outside: Table | None) -> Table:
     Columns: ``last_ms`` (the viewer's last event at any time — the no-leave heuristic),
     ``kinds`` (bit mask of the kinds of the viewer's events in the window,
     :data:`KIND_BITS`; 0 = no event in the window), ``enters`` / ``leaves`` (at any time),
-    ``comments`` (in the window), ``first_enter_ms``, ``last_leave_ms``,
-    ``first_enter_source`` and ``viewer_name``. A count in the window is the digest's count
-    minus the count of the viewer's events outside it (``outside``: the digest of those
-    events, None when there are none).
+    ``comments`` (in the window), ``first_enter_ms``, ``last_leave_ms`` and
+    ``first_enter_source`` (names stay in the digest: few are shown). A count in the
+    window is the digest's count minus the count of the viewer's events outside it
+    (``outside``: the digest of those events, None when there are none).
     """
     v = viewers
     if outside is not None:
@@ -307,7 +308,6 @@ def viewer_activity(viewers: Table, outside: Table | None) -> Table:
         leaves=v.n_leave,
         comments=inside("n_comment"),
         first_enter_source=v.first_enter_source.nullif(""),
-        viewer_name=v.viewer_name,
     )
 
 
@@ -320,10 +320,11 @@ def _no_leave_close(last_ms: Expr, window: Window) -> Expr:
     return ibis.least(last_ms + _lit(NO_LEAVE_CLOSE_MS), _lit(window.end_ms))
 
 
-def complex_intervals(pairs: Table, activity: Table, window: Window) -> Table:
+def complex_intervals(pairs: Table, viewers: Table, window: Window) -> Table:
     """Watch intervals of viewers with several enters or leaves: (viewer_id, start_ms, end_ms).
 
-    METRICS.md *watch intervals*: ``pairs`` (the digest's) hold each enter with the
+    METRICS.md *watch intervals*: ``pairs`` (the digest's; ``viewers``: its viewers, for
+    their last event) hold each enter with the
     viewer's next leave strictly after it, nested ones merged; an enter with no later leave
     closes at ``min(last event + 60 s, end)``; then each is clipped to the window. An
     enter's end is non-decreasing in its start (a later enter's next leave cannot be
@@ -334,7 +335,7 @@ def complex_intervals(pairs: Table, activity: Table, window: Window) -> Table:
     closed = pairs.filter(pairs.leave_ms.notnull()).select(
         "viewer_id", "enter_ms", end_ms=pairs.leave_ms
     )
-    last = activity.select("viewer_id", "last_ms")
+    last = viewers.select("viewer_id", "last_ms")
     open_ = pairs.filter(pairs.leave_ms.isnull()).inner_join(last, "viewer_id")
     open_ = open_.select("viewer_id", "enter_ms", end_ms=_no_leave_close(open_.last_ms, window))
     both = closed.union(open_, distinct=False)
@@ -605,32 +606,47 @@ def top_spenders(buyers: Table, limit: int) -> Table:
 
 def product_table(commerce: Table, currency: str) -> Table:
     """Per product: ``clicks``, ``clickers``, ``orders``, ``buyers``, ``ordered``,
-    ``refunded``, ``foreign`` — grouped by (product, viewer) first, then by product.
+    ``refunded``, ``foreign`` — grouped by (product, viewer) first, then by product; clicks
+    and money separately (the clicks are the bulk and need no amounts).
 
     Product GMV = ordered − refunded (refunds carry the product id); product GPM = product
     GMV × 1000 ÷ session PV (METRICS.md *GPM* per product).
     """
-    t = commerce.filter(
-        commerce.kind.isin(["product_click", "order", "refund"]) & commerce.product_id.notnull()
+    t = commerce.filter(commerce.product_id.notnull())
+    c = t.filter(t.kind == "product_click")
+    per_clicker = c.group_by(["product_id", "viewer_id"]).aggregate(clicks=c.count())
+    clicks = per_clicker.group_by("product_id").aggregate(
+        clicks=per_clicker.clicks.sum(),
+        clickers=_count(per_clicker.viewer_id.notnull()),
     )
-    own = _in_currency(t.currency, currency)
-    amount = ibis.coalesce(t.amount, ibis.literal(0, type="decimal(18, 4)"))
-    per_viewer = t.group_by(["product_id", "viewer_id"]).aggregate(
-        clicks=_count(t.kind == "product_click"),
-        orders=_count(t.kind == "order"),
-        ordered=_sum_if(own & (t.kind == "order"), amount),
-        refunded=_sum_if(own & (t.kind == "refund"), amount),
-        foreign=_count(~own & t.kind.isin(["order", "refund"])),
+    o = t.filter(t.kind.isin(["order", "refund"]))
+    own = _in_currency(o.currency, currency)
+    amount = ibis.coalesce(o.amount, ibis.literal(0, type="decimal(18, 4)"))
+    per_buyer = o.group_by(["product_id", "viewer_id"]).aggregate(
+        orders=_count(o.kind == "order"),
+        ordered=_sum_if(own & (o.kind == "order"), amount),
+        refunded=_sum_if(own & (o.kind == "refund"), amount),
+        foreign=_count(~own),
     )
-    p = per_viewer
-    return p.group_by("product_id").aggregate(
-        clicks=p.clicks.sum(),
-        clickers=_count(p.viewer_id.notnull() & (p.clicks > 0)),
+    p = per_buyer
+    money = p.group_by("product_id").aggregate(
         orders=p.orders.sum(),
         buyers=_count(p.viewer_id.notnull() & (p.orders > 0)),
         ordered=p.ordered.sum(),
         refunded=p.refunded.sum(),
         foreign=p.foreign.sum(),
+    )
+    both = clicks.outer_join(money, "product_id")
+    zero, no_money = _lit(0), ibis.literal(0, type="decimal(18, 4)")
+    return both.select(
+        product_id=ibis.coalesce(both.product_id, both.product_id_right),
+        clicks=ibis.coalesce(both.clicks, zero),
+        clickers=ibis.coalesce(both.clickers, zero),
+        orders=ibis.coalesce(both.orders, zero),
+        buyers=ibis.coalesce(both.buyers, zero),
+        ordered=ibis.coalesce(both.ordered, no_money),
+        refunded=ibis.coalesce(both.refunded, no_money),
+        foreign=ibis.coalesce(both.foreign, zero),
     )
 
 

@@ -189,9 +189,12 @@ def _digest_folder(session: LiveSession) -> Path:
     )
 
 
-def session_digest(*, session: LiveSession, engine: Engine) -> tuple[digests.Digest, list[str]]:
+def session_digest(
+    *, session: LiveSession, engine: Engine
+) -> tuple[digests.Digest, list[str], bool]:
     """The session's digest (``analytics.digest``) brought up to date with the event store,
-    and the session's active event files at the version it covers.
+    the session's active event files at the version it covers, and whether it changed
+    (then the caller saves it with :func:`_digest_save` once the figures are computed).
 
     The stored digest is advanced with the files appended since its version (work in
     proportion to what arrived — the live refresher does this every few seconds); it is
@@ -205,14 +208,14 @@ def session_digest(*, session: LiveSession, engine: Engine) -> tuple[digests.Dig
         if changes is not None:
             version, added, files = changes
             if not added:
-                return base, files
-            fresh = digests.advance(engine, base, added, version=version)
-            digests.save(fresh, folder)
-            return fresh, files
+                return base, files, False
+            return digests.advance(engine, base, added, version=version), files, True
     version, files = event_selectors.session_event_snapshot(session=session)
-    fresh = digests.build(engine, files, version=version)
-    digests.save(fresh, folder)
-    return fresh, files
+    return digests.build(engine, files, version=version), files, True
+
+
+def _digest_save(session: LiveSession, digest: digests.Digest) -> None:
+    digests.save(digest, _digest_folder(session))
 
 
 def session_compute(
@@ -227,7 +230,7 @@ def session_compute(
 
         minute_stats = pa.Table.from_pylist(stats)
     with _engine() as engine:
-        digest, files = session_digest(session=session, engine=engine)
+        digest, files, changed = session_digest(session=session, engine=engine)
         metrics = compute_session(
             engine,
             digest=digest,
@@ -241,6 +244,8 @@ def session_compute(
             prior_viewer_files=inputs.prior,
             next_session_files=inputs.following if session.series_id is not None else None,
         )
+        if changed:
+            _digest_save(session, digest)
     return metrics, inputs.fingerprint
 
 

@@ -197,10 +197,10 @@ class Tables:
             if outside is None
             else {name: engine.table(outside.tables[name]) for name in _OUTSIDE_TABLES}
         )
-        activity = engine.cache(m.viewer_activity(d["viewers"], o and o["viewers"]))
-        complex_intervals = engine.cache(m.complex_intervals(d["pairs"], activity, window))
+        activity = m.viewer_activity(d["viewers"], o and o["viewers"])
+        complex_intervals = engine.cache(m.complex_intervals(d["pairs"], d["viewers"], window))
         viewers = engine.cache(m.viewer_table(activity, complex_intervals, window))
-        commerce = engine.cache(m.commerce_events(d["commerce"], window))
+        commerce = m.commerce_events(d["commerce"], window)  # a filter: cheap to repeat
         return cls(
             window=window,
             digest_viewers=d["viewers"],
