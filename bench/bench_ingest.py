@@ -431,6 +431,7 @@ def _tweak_dir(tmp: Path, tweaks: list[str]) -> Path:
                           compaction while live)
     ``compact-every=N``   COMPACT_EVERY = N
     ``switchinterval=S``  sys.setswitchinterval(S) (the GIL hand-over interval, 0.005 s)
+    ``no-refresher``      the analytics refresher thread is not started
     """
     lines = ["import sys"]
     for tweak in tweaks:
@@ -439,6 +440,8 @@ def _tweak_dir(tmp: Path, tweaks: list[str]) -> Path:
             lines.append("import liveops.events.runtime as r; r.COMPACT_EVERY = 10**9")
         elif name == "compact-every":
             lines.append(f"import liveops.events.runtime as r; r.COMPACT_EVERY = {int(value)}")
+        elif name == "no-refresher":
+            lines.append("import liveops.analytics.runtime as a; a._started.set()")
         elif name == "switchinterval":
             lines.append(f"sys.setswitchinterval({float(value)})")
         else:

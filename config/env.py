@@ -44,3 +44,7 @@ IMPORT_MAX_BYTES = _int("LIVEOPS_IMPORT_MAX_BYTES", 2 * 1024**3)
 ANALYTICS_ENGINE = os.environ.get("LIVEOPS_ANALYTICS_ENGINE", "duckdb").strip().lower() or "duckdb"
 #: Spark master URL when the engine is spark (local[2] when unset).
 SPARK_MASTER = os.environ.get("LIVEOPS_SPARK_MASTER", "").strip() or None
+#: Seconds between rounds of the analytics refresher (0: no refresher).
+LIVE_REFRESH_SECONDS = float(os.environ.get("LIVEOPS_LIVE_REFRESH_SECONDS") or 5)
+#: DuckDB worker threads of a computation (0: one per core).
+ANALYTICS_THREADS = _int("LIVEOPS_ANALYTICS_THREADS", 0)

@@ -21,6 +21,7 @@ liveops review SESSION_ID [--pdf FILE] [--xlsx FILE] [--language zh-hans|en]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -80,6 +81,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
         proxy_headers=True,
     )
+    return 0
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    _setup()
+    from liveops.analytics.runtime import refresh_forever
+    from liveops.analytics.services import sessions_refresh
+
+    if args.once:
+        print(sessions_refresh())
+        return 0
+    with contextlib.suppress(KeyboardInterrupt):
+        refresh_forever(every=args.every, parent=args.parent)
     return 0
 
 
@@ -566,6 +580,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(handler=cmd_serve)
 
+    refresh = sub.add_parser(
+        "refresh",
+        help="keep sessions' materialised results current (serve starts one in its own process)",
+    )
+    refresh.add_argument("--every", type=float, default=None, help="seconds between rounds")
+    refresh.add_argument("--once", action="store_true", help="one round; prints how many")
+    refresh.add_argument("--parent", type=int, default=None, help=argparse.SUPPRESS)
+    refresh.set_defaults(handler=cmd_refresh)
     demo = sub.add_parser("demo", help="create (idempotently) the demo workspace and login")
     demo.set_defaults(handler=cmd_demo)
 

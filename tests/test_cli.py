@@ -149,3 +149,28 @@ def test_review_writes_pdf_and_xlsx(tmp_path: object, capsys: pytest.CaptureFixt
     assert pdf.read_bytes()[:5] == b"%PDF-" and xlsx.read_bytes()[:2] == b"PK"
     assert main(["review", "999999", "--pdf", str(pdf)]) == 2
     assert "no live session with id 999999" in capsys.readouterr().err
+
+
+def test_refresh_once_materialises_sessions_with_new_data(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from liveops.analytics.models import SessionResult
+    from liveops.reports.tests.test_views import live_session
+    from tests.factories import WorkspaceFactory
+
+    session = live_session(WorkspaceFactory(), viewers=5)
+    SessionResult.objects.filter(session=session).delete()
+    assert main(["refresh", "--once"]) == 0
+    assert capsys.readouterr().out.strip() == "1"
+    assert SessionResult.objects.get(session=session).summary["uv"] == 5
+    assert main(["refresh", "--once"]) == 0  # nothing new: nothing recomputed
+    assert capsys.readouterr().out.strip() == "0"
+
+
+def test_the_refresh_loop_ends_when_its_parent_is_gone() -> None:
+    import os
+
+    from liveops.analytics.runtime import refresh_forever
+
+    # a parent pid that is not ours: the loop sees it gone and returns at once
+    refresh_forever(every=0.01, parent=os.getppid() + 1_000_000)

@@ -166,8 +166,9 @@ LIVEOPS_INVITE_TTL = timedelta(days=7)
 LIVEOPS_IMPORT_MAX_BYTES = env.IMPORT_MAX_BYTES
 LIVEOPS_ANALYTICS_ENGINE = env.ANALYTICS_ENGINE
 LIVEOPS_SPARK_MASTER = env.SPARK_MASTER
+LIVEOPS_ANALYTICS_THREADS = env.ANALYTICS_THREADS
 #: While a session is live its analytics results are refreshed at most this often (seconds).
-LIVEOPS_LIVE_REFRESH_SECONDS = 5
+LIVEOPS_LIVE_REFRESH_SECONDS = env.LIVE_REFRESH_SECONDS
 # Web uploads are imported by a background thread of the web process; tests run them inline.
 LIVEOPS_IMPORT_INLINE = False
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

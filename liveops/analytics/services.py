@@ -64,7 +64,11 @@ def _engine() -> Iterator[Engine]:
     with _engine_lock:
         engine = _engines.get(name)
         if engine is None:
-            engine = open_engine(name, spark_master=settings.LIVEOPS_SPARK_MASTER)
+            engine = open_engine(
+                name,
+                spark_master=settings.LIVEOPS_SPARK_MASTER,
+                threads=settings.LIVEOPS_ANALYTICS_THREADS or None,
+            )
             _engines[name] = engine
         yield engine
 
