@@ -118,6 +118,9 @@ class Digest:
 
     version: int
     tables: dict[str, pa.Table] = field(default_factory=dict)
+    #: A combined digest (:func:`combine`): its members' viewer-id prefixes, digests and
+    #: event files, for reading the events outside a window.
+    members: tuple[tuple[str, Digest, tuple[str, ...]], ...] = ()
 
     @property
     def events(self) -> int:
@@ -505,7 +508,17 @@ def outside(
     engine: Engine, digest: Digest, files: Sequence[str], window: m.Window
 ) -> Digest | None:
     """The digest of the events in ``files`` outside ``window`` (before its start or after
-    its end) — None when the digest shows there are none, so nothing is read."""
+    its end) — None when the digest shows there are none, so nothing is read. For a
+    combined digest, its members' own files are read (``files`` is not used)."""
+    if digest.members:
+        parts = [
+            (prefix, outside(engine, member, member_files, window))
+            for prefix, member, member_files in digest.members
+        ]
+        present = [(prefix, part) for prefix, part in parts if part is not None]
+        if not present:
+            return None
+        return Digest(digest.version, _concatenate(present, ("viewers", "seconds", "sources")))
     first, last = digest.span_ms()
     if first is None or last is None or (first >= window.start_ms and last <= window.end_ms):
         return None
@@ -525,6 +538,59 @@ def outside(
     finally:
         engine.release()
     return Digest(digest.version, tables)
+
+
+# --------------------------------------------------------------------------------------------
+# Simulcast: several sessions of one event
+# --------------------------------------------------------------------------------------------
+
+#: Tables whose rows carry a viewer id (prefixed when sessions are combined).
+_VIEWER_TABLES: Final = ("viewers", "commerce", "visits", "pairs")
+
+
+def _concatenate(
+    parts: Sequence[tuple[str, Digest]], names: Sequence[str], *, streams: bool = False
+) -> dict[str, pa.Table]:
+    """The tables ``names`` of several digests as one: viewer ids prefixed (viewers of
+    different platform accounts are different people, whatever their ids), per-second and
+    per-source rows summed, snapshot rows tagged with their ``stream`` (the part's index)."""
+    out: dict[str, pa.Table] = {}
+    for name in names:
+        pieces = []
+        for index, (prefix, part) in enumerate(parts):
+            table = part.tables[name]
+            if name in _VIEWER_TABLES:
+                ids = table["viewer_id"]
+                table = table.set_column(
+                    table.schema.get_field_index("viewer_id"),
+                    "viewer_id",
+                    pc.binary_join_element_wise(pa.scalar(prefix), ids, ""),
+                )
+            if name == "snapshots" and streams:
+                table = table.append_column(
+                    "stream", pa.array([index] * table.num_rows, type=pa.int64())
+                )
+            pieces.append(table)
+        merged = pa.concat_tables(pieces, promote_options="permissive")
+        if name == "seconds":
+            merged = _sum_by(merged.slice(0, 0), merged, ["second"])
+        elif name == "sources":
+            merged = _sum_by(merged.slice(0, 0), merged, ["second", "source"])
+        out[name] = merged
+    return out
+
+
+def combine(members: Sequence[tuple[str, Digest, Sequence[str]]]) -> Digest:
+    """One digest of several sessions of one event (a simulcast): ``members`` are
+    (viewer-id prefix, the session's digest, its event files). Counts add up, viewers stay
+    apart (prefixed ids), online counts add up per platform (snapshots keep their stream)."""
+    parts = [(prefix, digest) for prefix, digest, _ in members]
+    tables = _concatenate(parts, TABLES, streams=True)
+    return Digest(
+        -1,
+        tables,
+        members=tuple((prefix, digest, tuple(files)) for prefix, digest, files in members),
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -504,8 +504,11 @@ def online_snapshots(snapshots: Table, window: Window) -> Table:
     ``online``).
 
     METRICS.md *online(t)* (``online_series``, snapshots grain): the last value in minute t.
+    A simulcast's snapshots carry their ``stream`` (platform session): online(t) is then
+    the sum over the streams.
     """
-    return snapshots.filter(_in_window(snapshots.ts_ms, window)).select("ts_ms", "online")
+    columns = ["ts_ms", "online", *(["stream"] if "stream" in snapshots.columns else [])]
+    return snapshots.filter(_in_window(snapshots.ts_ms, window)).select(*columns)
 
 
 def minute_stats_rows(stats: Table, window: Window) -> Table:

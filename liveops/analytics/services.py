@@ -292,6 +292,69 @@ def session_materialize(*, session: LiveSession, force: bool = False) -> Session
         return _store(session, metrics, fingerprint, elapsed_ms, words, as_of)
 
 
+def result_rows(
+    session: LiveSession,
+    metrics: SessionMetrics,
+    fingerprint: str,
+    elapsed_ms: int,
+    words: tuple[list[tuple[str, int]], list[tuple[str, int]]],
+    as_of: datetime,
+) -> tuple[SessionResult, list[SessionMinute], list[SegmentFigures]]:
+    """A computation as (unsaved) rows: the result, its minute rows, its segment figures."""
+    result = SessionResult(
+        session=session,
+        workspace_id=session.workspace_id,
+        computed_at=as_of,
+        fingerprint=fingerprint,
+        engine=metrics.engine,
+        compute_ms=elapsed_ms,
+        start=metrics.start,
+        end=metrics.end,
+        currency=metrics.currency,
+        summary=_jsonable(metrics.summary),
+        grains=dict(metrics.grains),
+        unavailable=dict(metrics.unavailable),
+        retention=None if metrics.retention is None else list(metrics.retention),
+        funnel=_jsonable(list(metrics.funnel)),
+        sources=_jsonable(list(metrics.sources)),
+        products=_jsonable(list(metrics.products)),
+        channels=_jsonable(list(metrics.channels)),
+        top_viewers=_jsonable(metrics.top_viewers),
+        hot_words=[list(w) for w in words[0]],
+        questions=[list(q) for q in words[1]],
+        notes=list(metrics.notes),
+    )
+    minutes = [
+        SessionMinute(
+            session=session,
+            minute=row.minute,
+            online=None if row.online is None else float(row.online),
+            entries=row.entries,
+            exits=row.exits,
+            comments=row.comments,
+            likes=row.likes,
+            gifts=row.gifts,
+            orders=row.orders,
+            gmv=row.gmv,
+        )
+        for row in metrics.minutes
+    ]
+    known = set(Segment.objects.filter(session=session).values_list("pk", flat=True))
+    segments = [
+        SegmentFigures(
+            session=session,
+            segment_id=int(seg.key) if seg.key.isdigit() and int(seg.key) in known else None,
+            position=i,
+            title=seg.title[:200],
+            start=seg.start,
+            end=seg.end,
+            figures=_jsonable({k: v for k, v in asdict(seg).items() if k not in ("key", "title")}),
+        )
+        for i, seg in enumerate(metrics.segments)
+    ]
+    return result, minutes, segments
+
+
 @transaction.atomic
 def _store(
     session: LiveSession,
@@ -301,67 +364,109 @@ def _store(
     words: tuple[list[tuple[str, int]], list[tuple[str, int]]],
     as_of: datetime,
 ) -> SessionResult:
+    fresh, minutes, segments = result_rows(session, metrics, fingerprint, elapsed_ms, words, as_of)
     values = {
-        "workspace_id": session.workspace_id,
-        "computed_at": as_of,
-        "fingerprint": fingerprint,
-        "engine": metrics.engine,
-        "compute_ms": elapsed_ms,
-        "start": metrics.start,
-        "end": metrics.end,
-        "currency": metrics.currency,
-        "summary": _jsonable(metrics.summary),
-        "grains": dict(metrics.grains),
-        "unavailable": dict(metrics.unavailable),
-        "retention": None if metrics.retention is None else list(metrics.retention),
-        "funnel": _jsonable(list(metrics.funnel)),
-        "sources": _jsonable(list(metrics.sources)),
-        "products": _jsonable(list(metrics.products)),
-        "channels": _jsonable(list(metrics.channels)),
-        "top_viewers": _jsonable(metrics.top_viewers),
-        "hot_words": [list(w) for w in words[0]],
-        "questions": [list(q) for q in words[1]],
-        "notes": list(metrics.notes),
+        f.attname: getattr(fresh, f.attname)
+        for f in SessionResult._meta.concrete_fields
+        if not f.primary_key and f.attname != "session_id"
     }
     result, _ = SessionResult.objects.update_or_create(session=session, defaults=values)
     SessionMinute.objects.filter(session=session).delete()
-    SessionMinute.objects.bulk_create(
-        [
-            SessionMinute(
-                session=session,
-                minute=row.minute,
-                online=None if row.online is None else float(row.online),
-                entries=row.entries,
-                exits=row.exits,
-                comments=row.comments,
-                likes=row.likes,
-                gifts=row.gifts,
-                orders=row.orders,
-                gmv=row.gmv,
-            )
-            for row in metrics.minutes
-        ],
-        batch_size=1000,
-    )
+    SessionMinute.objects.bulk_create(minutes, batch_size=1000)
     SegmentFigures.objects.filter(session=session).delete()
-    known = set(Segment.objects.filter(session=session).values_list("pk", flat=True))
-    SegmentFigures.objects.bulk_create(
-        [
-            SegmentFigures(
-                session=session,
-                segment_id=int(seg.key) if seg.key.isdigit() and int(seg.key) in known else None,
-                position=i,
-                title=seg.title[:200],
-                start=seg.start,
-                end=seg.end,
-                figures=_jsonable(
-                    {k: v for k, v in asdict(seg).items() if k not in ("key", "title")}
-                ),
-            )
-            for i, seg in enumerate(metrics.segments)
-        ]
-    )
+    SegmentFigures.objects.bulk_create(segments)
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# Simulcast: one event on several platform accounts
+# --------------------------------------------------------------------------------------------
+
+
+def simulcast_members(*, session: LiveSession) -> list[LiveSession]:
+    """The sessions of ``session``'s simulcast, the main one first; [] when it has none."""
+    main = session.simulcast_of if session.simulcast_of_id is not None else session
+    assert main is not None
+    others = LiveSession.objects.filter(simulcast_of=main).select_related("account")
+    members = [main, *others.order_by("pk")]
+    return members if len(members) > 1 else []
+
+
+@dataclass(frozen=True, slots=True)
+class Simulcast:
+    """A simulcast's combined figures (rows not saved) and each platform session's own."""
+
+    main: LiveSession
+    result: SessionResult
+    minutes: list[SessionMinute]
+    segments: list[SegmentFigures]
+    members: list[tuple[LiveSession, SessionResult]]
+
+
+_simulcasts: dict[int, tuple[str, Simulcast]] = {}
+
+
+def _combined_words(lists: list[list[list[Any]]], limit: int) -> list[tuple[str, int]]:
+    totals: dict[str, int] = {}
+    for items in lists:
+        for word, count in items:
+            totals[str(word)] = totals.get(str(word), 0) + int(count)
+    return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+def simulcast_result(*, session: LiveSession) -> Simulcast | None:
+    """The combined review figures of ``session``'s simulcast (None when it has none).
+
+    Each platform session is materialised as usual; the combination runs the same metric
+    definitions over the members' digests put together (``analytics.digest.combine``):
+    counts add up, viewers of different accounts stay different people, online counts add
+    up per minute, the window runs from the first start to the last end, money is in the
+    main session's currency (orders in another currency make GMV "not available", with the
+    reason). New/returning viewers are not combined (not available). Kept in memory until
+    a member's figures change.
+    """
+    members = simulcast_members(session=session)
+    if not members:
+        return None
+    main = members[0]
+    results = [session_result(session=m) for m in members]
+    key = "|".join(f"{r.fingerprint}@{r.computed_at.isoformat()}" for r in results)
+    cached = _simulcasts.get(main.pk)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    as_of = timezone.now()
+    began = time.perf_counter()
+    windows = [_live_window(m) for m in members]
+    starts = [w[0] for w in windows if w[0] is not None]
+    ends = [w[1] for w in windows]
+    start = min(starts) if starts else None
+    end = None if not ends or any(e is None for e in ends) else max(e for e in ends if e)
+    with _engine() as engine:
+        parts = []
+        for member in members:
+            digest, files, changed = session_digest(session=member, engine=engine)
+            if changed:
+                _digest_save(member, digest)
+            parts.append((f"{member.account.platform}:{member.pk}:", digest, files))
+        metrics = compute_session(
+            engine,
+            digest=digests.combine(parts),
+            events_files=[],
+            start=start,
+            end=end,
+            currency=main.account.currency,
+            gift_rates=_gift_rates(main),
+            segments=_segment_specs(main, _live_window(main)[0]),
+        )
+    words = (
+        _combined_words([r.hot_words for r in results], 50),
+        _combined_words([r.questions for r in results], 20),
+    )
+    elapsed_ms = int((time.perf_counter() - began) * 1000)
+    result, minutes, segments = result_rows(main, metrics, key, elapsed_ms, words, as_of)
+    combined = Simulcast(main, result, minutes, segments, list(zip(members, results, strict=True)))
+    _simulcasts[main.pk] = (key, combined)
+    return combined
 
 
 def sessions_refresh(*, now: datetime | None = None, limit: int = 20) -> int:

@@ -409,10 +409,7 @@ def timeline(
         run.na("gmv", f"{foreign} orders/refunds are in a currency other than {run.currency}")
 
     # online
-    snapshots = sorted(
-        (int(r["ts_ms"]), int(r["online"]))
-        for r in run.rows(m.online_snapshots(t.snapshots, window))
-    )
+    snapshots = _snapshot_steps(run.rows(m.online_snapshots(t.snapshots, window)))
     if snapshots:
         online_grain: str | None = "snapshots"
         online = _online_from_snapshots(snapshots, minutes)
@@ -470,6 +467,20 @@ def _second(row: dict[str, Any]) -> int:
 
 def _opt_int(value: Any) -> int | None:
     return None if value is None else int(value)
+
+
+def _snapshot_steps(rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """Snapshots as one step series (time, online), in time order. A simulcast's rows carry
+    their ``stream``: the series is then the sum of each stream's latest value, so every
+    use of it (last value in a minute, online at an instant) adds the platforms up."""
+    if not rows or "stream" not in rows[0]:
+        return sorted((int(r["ts_ms"]), int(r["online"])) for r in rows)
+    latest: dict[int, int] = {}
+    steps: dict[int, int] = {}
+    for r in sorted(rows, key=lambda r: (int(r["ts_ms"]), int(r["stream"]))):
+        latest[int(r["stream"])] = int(r["online"])
+        steps[int(r["ts_ms"])] = sum(latest.values())  # the last of a millisecond wins
+    return sorted(steps.items())
 
 
 def _online_from_snapshots(

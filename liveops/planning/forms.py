@@ -3,11 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from liveops.core.forms import datetime_field
 from liveops.planning.kpi import add_kpi_fields, split_kpi
-from liveops.planning.models import Room, SessionStatus
+from liveops.planning.models import LiveSession, Room, SessionStatus
 from liveops.planning.selectors import room_list
 from liveops.planning.services import Staffing
 from liveops.workspaces.models import PlatformAccount, User, Workspace
@@ -36,8 +37,24 @@ class SessionForm(forms.Form):
     room: forms.ModelChoiceField[Room] = forms.ModelChoiceField(
         label=_("Room"), queryset=Room.objects.none(), required=False
     )
+    simulcast_of: forms.ModelChoiceField[LiveSession] = forms.ModelChoiceField(
+        label=_("Simulcast of"),
+        help_text=_(
+            "The same event streamed on another platform account: the reviews combine them, "
+            "with a breakdown per platform."
+        ),
+        queryset=LiveSession.objects.none(),
+        required=False,
+    )
 
-    def __init__(self, *args: Any, workspace: Workspace, creating: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        workspace: Workspace,
+        creating: bool,
+        session: LiveSession | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["account"]
         assert isinstance(field, forms.ModelChoiceField)
@@ -50,13 +67,32 @@ class SessionForm(forms.Form):
         if creating:
             del self.fields["actual_start"]
             del self.fields["actual_end"]
+            del self.fields["simulcast_of"]
+        else:
+            mains = LiveSession.objects.filter(workspace=workspace, simulcast_of__isnull=True)
+            if session is not None:
+                mains = mains.exclude(pk=session.pk)
+            field = self.fields["simulcast_of"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = mains.select_related("account").order_by("-scheduled_start", "-pk")
+            field.label_from_instance = _session_choice  # type: ignore[method-assign, assignment]
+
+
+def _session_choice(session: LiveSession) -> str:
+    start = session.scheduled_start
+    when = localtime(start).strftime("%Y-%m-%d %H:%M") if start is not None else "—"
+    return f"{session.title} · {session.account.get_platform_display()} · {when}"
 
 
 def split_people(data: dict[str, Any]) -> tuple[dict[str, Any], Staffing]:
     """The form's data for the session fields (KPI targets as ``kpi_targets``), and its
     staffing apart."""
     data, targets = split_kpi(data)
-    rest = {k: v for k, v in data.items() if k not in {"hosts", "field_controller", "room"}}
+    rest = {
+        k: v
+        for k, v in data.items()
+        if k not in {"hosts", "field_controller", "room", "simulcast_of"}
+    }
     rest["kpi_targets"] = targets
     return rest, Staffing(
         hosts=tuple(data.get("hosts") or ()),

@@ -167,6 +167,16 @@ class LiveSession(TimeStampedModel):
         related_name="sessions",
         verbose_name=_("series"),
     )
+    #: Simulcast: this session is the same event streamed on another platform account as
+    #: the session it points to (the group's main session, which points nowhere).
+    simulcast_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="simulcasts",
+        verbose_name=_("simulcast of"),
+    )
     title = models.CharField(_("title"), max_length=200)
     scheduled_start = models.DateTimeField(_("scheduled start"), null=True, blank=True)
     scheduled_end = models.DateTimeField(_("scheduled end"), null=True, blank=True)

@@ -198,6 +198,59 @@ def session_create(
 
 
 @transaction.atomic
+def session_set_simulcast(
+    *, session: LiveSession, main: LiveSession | None, by: User | None
+) -> LiveSession:
+    """Mark ``session`` as the same event as ``main`` streamed on another platform account
+    (a simulcast), or as its own event again (``main`` None).
+
+    A group has one main session and the others point to it: pointing at a session that
+    itself points elsewhere joins that group. Refused: another workspace, the session
+    itself, a main session on the same platform account (one account streams one event
+    once), and a session that other sessions already point to (unlink them first).
+    """
+    if main is not None and main.simulcast_of_id is not None:
+        main = main.simulcast_of
+    if main is not None:
+        if main.workspace_id != session.workspace_id:
+            raise ValidationError({"simulcast_of": _("Choose a session of this workspace.")})
+        if main.pk == session.pk:
+            raise ValidationError({"simulcast_of": _("A session cannot be a simulcast of itself.")})
+        if main.account_id == session.account_id:
+            raise ValidationError(
+                {
+                    "simulcast_of": _(
+                        "Both sessions stream on the same platform account: a simulcast is "
+                        "the same event on another account."
+                    )
+                }
+            )
+        if session.simulcasts.exists():
+            raise ValidationError(
+                {
+                    "simulcast_of": _(
+                        "Other sessions are simulcasts of this one: unlink them first, or "
+                        "link them to the other session."
+                    )
+                }
+            )
+    if session.simulcast_of_id == (main.pk if main is not None else None):
+        return session
+    before = {"simulcast_of": session.simulcast_of_id}
+    session.simulcast_of = main
+    session.save(update_fields=["simulcast_of", "updated_at"])
+    audit_record(
+        workspace=session.workspace,
+        actor=by,
+        action="session.simulcast",
+        target=session,
+        before=before,
+        after={"simulcast_of": session.simulcast_of_id},
+    )
+    return session
+
+
+@transaction.atomic
 def session_update(
     *,
     session: LiveSession,

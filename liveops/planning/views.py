@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -60,15 +61,24 @@ def session_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
         "hosts": list(session.hosts.all()),
         "field_controller": session.field_controller,
         "room": session.room,
+        "simulcast_of": session.simulcast_of,
         **kpi_initial(session.kpi_targets),
     }
     form = SessionForm(
-        request.POST or None, initial=initial, workspace=request.workspace, creating=False
+        request.POST or None,
+        initial=initial,
+        workspace=request.workspace,
+        creating=False,
+        session=session,
     )
     if request.method == "POST" and form.is_valid():
         try:
             fields, people = split_people(form.cleaned_data)
-            services.session_update(session=session, by=request.user, people=people, **fields)
+            with transaction.atomic():
+                services.session_update(session=session, by=request.user, people=people, **fields)
+                services.session_set_simulcast(
+                    session=session, main=form.cleaned_data.get("simulcast_of"), by=request.user
+                )
         except ValidationError as exc:
             attach_service_errors(form, exc)
         else:

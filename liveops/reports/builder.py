@@ -8,6 +8,7 @@ the previous session of its series and the workspace's trailing 30-day median.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy, override
 
 from liveops.analytics import selectors as analytics
 from liveops.analytics.models import SessionResult
-from liveops.analytics.services import session_result
+from liveops.analytics.services import session_result, simulcast_result
 from liveops.events import selectors as events
 from liveops.planning.models import LiveSession, Segment, SegmentKind
 from liveops.reports import findings as rules
@@ -31,6 +32,7 @@ from liveops.reports.review import (
     Figure,
     FunnelStep,
     MinuteSeries,
+    PlatformBreakdown,
     ProductRow,
     Review,
     SegmentBand,
@@ -117,8 +119,9 @@ def _figure(
     )
 
 
-def _series(session: LiveSession) -> MinuteSeries:
-    rows = list(analytics.minute_list(session=session))
+def _series(minutes: Iterable[Any]) -> MinuteSeries:
+    """Minute rows (stored ``SessionMinute`` s or unsaved ones of a simulcast)."""
+    rows = list(minutes)
     return MinuteSeries(
         minutes=[r.minute for r in rows],
         online=[None if r.online is None else round(r.online) for r in rows],
@@ -132,11 +135,11 @@ def _series(session: LiveSession) -> MinuteSeries:
     )
 
 
-def _segments(session: LiveSession) -> list[SegmentBand]:
+def _segments(session: LiveSession, figures: Iterable[Any]) -> list[SegmentBand]:
     kinds = dict(SegmentKind.choices)
     plan = {s.pk: s for s in Segment.objects.filter(session=session)}
     bands = []
-    for row in analytics.segment_figures_list(session=session):
+    for row in figures:
         f = row.figures
         seg = plan.get(row.segment_id) if row.segment_id else None
         start, end = _dt(row.start), _dt(row.end)
@@ -240,6 +243,20 @@ def _viewers(result: SessionResult) -> list[ViewerRow]:
     return sorted(rows, key=lambda r: (-r.watch_s, -r.comments, r.viewer_id))
 
 
+def _comment_rows(sessions: list[LiveSession]) -> tuple[list[Any], int]:
+    """The comment rows of one session, or of a simulcast's sessions in time order."""
+    if len(sessions) == 1:
+        return events.comment_rows(session=sessions[0], limit=COMMENT_ROWS)
+    rows: list[Any] = []
+    total = 0
+    for member in sessions:
+        part, count = events.comment_rows(session=member, limit=COMMENT_ROWS)
+        rows.extend(part)
+        total += count
+    rows.sort(key=lambda row: row[0])
+    return rows[:COMMENT_ROWS], total
+
+
 def review_build(
     *, session: LiveSession, language: str = "zh-hans", with_comments: bool = True
 ) -> Review:
@@ -250,18 +267,84 @@ def review_build(
     """
     result = session_result(session=session)
     with override(language):
-        return _build(session, result, language, with_comments)
+        return _build(
+            session,
+            result,
+            language,
+            with_comments,
+            minutes=analytics.minute_list(session=session),
+            segment_rows=analytics.segment_figures_list(session=session),
+        )
+
+
+#: The figures of each platform in a simulcast's breakdown.
+PLATFORM_KEYS = (
+    "uv",
+    "pv",
+    "pcu",
+    "acu",
+    "avg_watch_s",
+    "stay_1min_rate",
+    "comments",
+    "interaction_rate",
+    "follows",
+    "orders",
+    "gmv",
+    "gpm",
+)
+
+
+def simulcast_review_build(
+    *, session: LiveSession, language: str = "zh-hans", with_comments: bool = True
+) -> Review | None:
+    """The combined review of ``session``'s simulcast — every platform's session of the
+    event as one, with a breakdown per platform — or None when it has no simulcast."""
+    combined = simulcast_result(session=session)
+    if combined is None:
+        return None
+    with override(language):
+        review = _build(
+            combined.main,
+            combined.result,
+            language,
+            with_comments,
+            minutes=combined.minutes,
+            segment_rows=combined.segments,
+            members=[m for m, _ in combined.members],
+        )
+        per_platform = [
+            PlatformBreakdown(
+                platform=member.account.get_platform_display(),
+                session_title=f"{member.title} · {member.account.name}",
+                figures=[
+                    _figure(key, result, language=language, target=None, previous=None, median=None)
+                    for key in PLATFORM_KEYS
+                    if key in result.summary
+                ],
+            )
+            for member, result in combined.members
+        ]
+    return dataclasses.replace(review, per_platform=per_platform)
 
 
 def _build(
-    session: LiveSession, result: SessionResult, language: str, with_comments: bool
+    session: LiveSession,
+    result: SessionResult,
+    language: str,
+    with_comments: bool,
+    *,
+    minutes: Iterable[Any],
+    segment_rows: Iterable[Any],
+    members: list[LiveSession] | None = None,
 ) -> Review:
+    """The review of ``session`` from ``result``; a simulcast passes its ``members`` (main
+    first): comments of all, no comparisons with single sessions."""
     zone = ZoneInfo(session.workspace.time_zone)
-    previous = analytics.previous_in_series(session=session)
+    previous = analytics.previous_in_series(session=session) if members is None else None
     start = result.start or session.actual_start or session.scheduled_start
     medians = (
         analytics.trailing_median(workspace=session.workspace, before=start, keys=list(CATALOG))
-        if start is not None
+        if start is not None and members is None
         else {}
     )
     targets = dict(session.kpi_targets or {})
@@ -278,8 +361,8 @@ def _build(
         if key in result.summary
     ]
     by_key = {f.key: f for f in figures}
-    series = _series(session)
-    segments = _segments(session)
+    series = _series(minutes)
+    segments = _segments(session, segment_rows)
     sources = [
         SourceRow(
             source=source_label(s["source"]), entries=int(s["entries"]), share=float(s["share"])
@@ -311,7 +394,7 @@ def _build(
     made = {a.finding_key: a.title for a in actions if a.finding_key}
     found = [dataclasses.replace(f, action_item=made.get(f.key)) for f in found]
     comment_rows, comments_total = (
-        events.comment_rows(session=session, limit=COMMENT_ROWS)
+        _comment_rows(members or [session])
         if with_comments
         else ([], int(result.summary.get("comments") or 0))
     )
@@ -319,8 +402,8 @@ def _build(
         language=language,
         workspace_name=session.workspace.name,
         title=session.title,
-        platforms=[session.account.platform],
-        account=session.account.name,
+        platforms=[m.account.platform for m in members or [session]],
+        account=" / ".join(m.account.name for m in members or [session]),
         series=session.series.title if session.series is not None else None,
         start=result.start,
         end=result.end,

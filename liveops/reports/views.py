@@ -17,7 +17,7 @@ from liveops.analytics import services as analytics_services
 from liveops.planning.models import LiveSession
 from liveops.planning.selectors import session_get, session_list
 from liveops.reports import formatting as fmt
-from liveops.reports.builder import review_build
+from liveops.reports.builder import review_build, simulcast_review_build
 from liveops.reports.review import Review
 from liveops.workspaces.access import WorkspaceRequest, workspace_view
 
@@ -83,15 +83,30 @@ def _chart_data(review: Review) -> dict[str, Any]:
     }
 
 
+def _review(request: WorkspaceRequest, session: LiveSession, *, with_comments: bool) -> Review:
+    """The session's review, or its simulcast's combined review with ``?view=combined``."""
+    if request.GET.get("view") == "combined":
+        combined = simulcast_review_build(
+            session=session, language=_language(), with_comments=with_comments
+        )
+        if combined is None:
+            raise Http404
+        return combined
+    return review_build(session=session, language=_language(), with_comments=with_comments)
+
+
 @workspace_view("reports")
 def review_page(request: WorkspaceRequest, pk: int) -> HttpResponse:
     session = _session(request, pk)
-    review = review_build(session=session, language=_language(), with_comments=False)
+    review = _review(request, session, with_comments=False)
+    members = analytics_services.simulcast_members(session=session)
     return render(
         request,
         "reports/review.html",
         {
             "session": session,
+            "simulcast": members,
+            "combined": request.GET.get("view") == "combined",
             "review": review,
             "chart": _chart_data(review),
             "max_segment_delta": max(
@@ -106,8 +121,9 @@ def _stem(text: str, default: str) -> str:
     return re.sub(r"[^\w.-]+", "-", text, flags=re.UNICODE).strip("-")[:60] or default
 
 
-def _filename(session: LiveSession, suffix: str) -> str:
-    return f"review-{session.pk}-{_stem(session.title, 'review')}.{suffix}"
+def _filename(request: WorkspaceRequest, session: LiveSession, suffix: str) -> str:
+    kind = "simulcast" if request.GET.get("view") == "combined" else "review"
+    return f"{kind}-{session.pk}-{_stem(session.title, 'review')}.{suffix}"
 
 
 def _attachment(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -127,8 +143,10 @@ def review_pdf(request: WorkspaceRequest, pk: int) -> HttpResponse:
     from liveops.reports.render import pdf
 
     session = _session(request, pk)
-    review = review_build(session=session, language=_language())
-    return _attachment(pdf.render_review(review), "application/pdf", _filename(session, "pdf"))
+    review = _review(request, session, with_comments=True)
+    return _attachment(
+        pdf.render_review(review), "application/pdf", _filename(request, session, "pdf")
+    )
 
 
 @workspace_view("reports")
@@ -136,11 +154,11 @@ def review_xlsx(request: WorkspaceRequest, pk: int) -> HttpResponse:
     from liveops.reports.render import xlsx
 
     session = _session(request, pk)
-    review = review_build(session=session, language=_language())
+    review = _review(request, session, with_comments=True)
     return _attachment(
         xlsx.render_review(review),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        _filename(session, "xlsx"),
+        _filename(request, session, "xlsx"),
     )
 
 

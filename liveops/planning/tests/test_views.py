@@ -118,7 +118,8 @@ def test_session_form_books_hosts_and_room_and_explains_a_double_booking(
         "scheduled_start": "2026-12-01T20:00",
         "scheduled_end": "2026-12-01T22:00",
     }
-    assert client.post(url, data).status_code == 302
+    saved = client.post(url, data)
+    assert saved.status_code == 302, saved.context["form"].errors
     first = LiveSession.objects.get()
     assert list(first.hosts.all()) == [host] and first.room == room
     clash = client.post(url, {**data, "title": "撞车", "account": b.pk})
@@ -158,3 +159,41 @@ def test_session_kpi_targets_are_saved_as_fractions_and_shown_back(
         {"title": "x", "account": account.pk, "status": "draft", "kpi_interaction_rate": "150"},
     )
     assert "kpi_interaction_rate" in bad.context["form"].errors
+
+
+def test_a_session_is_marked_a_simulcast_from_its_edit_form(
+    login: Callable[..., Client],
+) -> None:
+    membership = MembershipFactory()
+    ws = membership.workspace
+    douyin = SessionFactory(workspace=ws, account=AccountFactory(workspace=ws), title="抖音场")
+    kuaishou = SessionFactory(
+        workspace=ws, account=AccountFactory(workspace=ws, platform="kuaishou"), title="快手场"
+    )
+    client = login(membership.user)
+    url = reverse("planning:session_edit", kwargs={"ws": ws.slug, "pk": kuaishou.pk})
+    page = client.get(url)
+    choices = [str(label) for _, label in page.context["form"].fields["simulcast_of"].choices]
+    assert any(c.startswith("抖音场 · ") for c in choices)
+    assert not any(c.startswith("快手场") for c in choices)  # not itself
+    data = {
+        "title": kuaishou.title,
+        "account": kuaishou.account_id,
+        "status": "draft",
+        "simulcast_of": douyin.pk,
+    }
+    saved = client.post(url, data)
+    assert saved.status_code == 302, saved.context["form"].errors
+    kuaishou.refresh_from_db()
+    assert kuaishou.simulcast_of == douyin
+    # the same account as the main session is refused, with the reason on the field
+    same = SessionFactory(workspace=ws, account=douyin.account, title="同号")
+    bad = client.post(
+        reverse("planning:session_edit", kwargs={"ws": ws.slug, "pk": same.pk}),
+        {"title": "同号", "account": douyin.account_id, "status": "draft",
+         "simulcast_of": douyin.pk},
+    )  # fmt: skip
+    assert bad.status_code == 200
+    assert "同一个平台账号" in str(bad.context["form"].errors["simulcast_of"])  # in zh
+    same.refresh_from_db()
+    assert same.simulcast_of is None
