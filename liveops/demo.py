@@ -1,8 +1,9 @@
 """The demo workspace of `make run`: real objects, no invented figures.
 
 Besides the login, accounts and planned sessions, the workspace gets live data made the
-way real data arrives: three ended sessions of the past weeks whose events were generated
-(``liveops.events.generator``) and stored through the ingest service, and one session that
+way real data arrives: four ended sessions of the past weeks (one the Douyin simulcast of
+the Bilibili one) whose events were generated (``liveops.events.generator``) and stored
+through the ingest service, and one session that
 is live now, fed by :func:`demo_live_replay` — a generated recording sent through the real
 ingest API by ``liveops replay`` with the demo's API key.
 
@@ -30,7 +31,7 @@ from liveops.events.replay import ReplayError, ReplayProgress, Totals, replay, w
 from liveops.events.services import ingest_rows
 from liveops.planning.models import LiveSession, SessionStatus
 from liveops.planning.selectors import session_list
-from liveops.planning.services import session_create, session_update
+from liveops.planning.services import session_create, session_set_simulcast, session_update
 from liveops.workspaces.models import PlatformAccount, User, Workspace
 from liveops.workspaces.roles import Role
 from liveops.workspaces.selectors import account_first_for_platform, workspace_get_by_slug
@@ -62,6 +63,8 @@ class DemoPast:
     duration_s: int
     events: int
     seed: int
+    #: The title of the session this one is a simulcast of (same event, another platform).
+    simulcast_of: str | None = None
 
 
 #: The ended sessions (events are generated once each; the seed keeps their ids apart).
@@ -69,6 +72,16 @@ ENDED_SESSIONS: list[DemoPast] = [
     DemoPast("新品首发 · 玻尿酸保湿精华专场", "douyin", 20, time(20, 0), 3 * 3600, 45_000, 101),
     DemoPast("周末宠粉福利夜", "douyin", 13, time(19, 30), int(2.5 * 3600), 60_000, 102),
     DemoPast("产品经理面对面 · 成分答疑", "bilibili", 6, time(20, 0), int(1.5 * 3600), 22_000, 103),
+    DemoPast(
+        "产品经理面对面 · 成分答疑（抖音同播）",
+        "douyin",
+        6,
+        time(20, 0),
+        int(1.5 * 3600),
+        14_000,
+        104,
+        simulcast_of="产品经理面对面 · 成分答疑",
+    ),
 ]
 #: The live session and its recording: about 40 000 events over 3 hours, replayed at real
 #: time from 20 minutes in (those first minutes are sent at once as history).
@@ -186,6 +199,13 @@ def _demo_objects() -> tuple[Workspace, LiveSession]:
             actual_end=actual_start + timedelta(seconds=past.duration_s),
             status=SessionStatus.ENDED,
         )
+    for past in ENDED_SESSIONS:
+        if past.simulcast_of is None:
+            continue
+        twin = session_list(workspace=workspace).filter(title=past.title).first()
+        main = session_list(workspace=workspace).filter(title=past.simulcast_of).first()
+        if twin is not None and main is not None and twin.simulcast_of_id is None:
+            session_set_simulcast(session=twin, main=main, by=user)
     live = _live_session(workspace)
     if live is None:
         live = _live_session_create(workspace, accounts["douyin"], user)
