@@ -101,8 +101,12 @@ def test_demo_is_idempotent(
     assert "demo@liveops.local" in out
     assert Workspace.objects.filter(slug="demo").count() == 1
     assert User.objects.filter(email="demo@liveops.local").count() == 1
-    # 3 planned/draft sessions, 3 ended ones with generated events, 1 live one (fed by replay).
-    assert LiveSession.objects.filter(workspace__slug="demo").count() == 7
+    # 3 planned/draft sessions, 4 ended ones with generated events (one the simulcast of
+    # another), 1 live one (fed by replay).
+    sessions = LiveSession.objects.filter(workspace__slug="demo")
+    assert sessions.count() == 8
+    twin = sessions.get(simulcast_of__isnull=False)
+    assert twin.account.platform != twin.simulcast_of.account.platform
     user = User.objects.get(email="demo@liveops.local")
     assert user.check_password("liveops-demo-2026")
 

@@ -20,6 +20,9 @@ visits      enter/leave events of viewers with two or more enters or leaves     
 pairs       watch intervals of those viewers: each enter with its next leave        see below
             (METRICS.md *watch intervals*), nested ones merged (``enter_ms`` =
             earliest enter, ``leave_ms`` null = no leave after it)
+questions   the comments that ask something (``metrics.is_question``): time, viewer union
+host        the comments of the host account itself (``host_id``, the platform     union
+            account's id): its replies in chat, for ``answered_60s_rate``
 =========== ====================================================================== ==========
 
 Viewers with at most one enter and one leave keep no visit rows: their row says when they
@@ -79,8 +82,18 @@ __all__ = [
 
 Table = Any
 #: Version of the stored layout; a digest of another format is rebuilt.
-FORMAT: Final = 1
-TABLES: Final = ("viewers", "seconds", "sources", "commerce", "snapshots", "visits", "pairs")
+FORMAT: Final = 2
+TABLES: Final = (
+    "viewers",
+    "seconds",
+    "sources",
+    "commerce",
+    "snapshots",
+    "visits",
+    "pairs",
+    "questions",
+    "host",
+)
 #: Per-viewer event counts: column → kind.
 VIEWER_COUNTS: Final[dict[str, str]] = {
     "n_enter": "enter",
@@ -118,6 +131,9 @@ class Digest:
 
     version: int
     tables: dict[str, pa.Table] = field(default_factory=dict)
+    #: The host account's viewer id whose comments the ``host`` table holds (None: unknown,
+    #: so answers cannot be told apart).
+    host_id: str | None = None
     #: A combined digest (:func:`combine`): its members' viewer-id prefixes, digests and
     #: event files, for reading the events outside a window.
     members: tuple[tuple[str, Digest, tuple[str, ...]], ...] = ()
@@ -321,9 +337,24 @@ class _Parts:
         return self.tables[name]
 
 
-def _raw_parts(engine: Engine, files: Sequence[str]) -> dict[str, Table]:
+def _questions_raw(events: Table) -> Table:
+    t = events.filter((events.kind == "comment") & events.text.notnull())
+    t = t.filter(m.is_question(t.text))
+    return t.select("ts_ms", "viewer_id")
+
+
+def _host_raw(events: Table, host_id: str | None) -> Table:
+    if not host_id:
+        return events.filter(ibis.literal(False)).select("ts_ms")
+    t = events.filter((events.kind == "comment") & (events.viewer_id == host_id))
+    return t.select("ts_ms")
+
+
+def _raw_parts(engine: Engine, files: Sequence[str], host_id: str | None) -> dict[str, Table]:
     events = engine.events(list(files))
     return {
+        "questions": _questions_raw(events),
+        "host": _host_raw(events, host_id),
         "viewers": _viewers_raw(events),
         "seconds": _seconds_raw(events),
         "sources": _sources_raw(events),
@@ -340,23 +371,35 @@ def _execute(engine: Engine, expr: Table, schema_of: pa.Table | None = None) -> 
     return table
 
 
-def build(engine: Engine, files: Sequence[str], *, version: int = -1) -> Digest:
-    """The digest of the events in ``files`` (Parquet files of the event store)."""
-    return advance(engine, None, files, version=version)
+def build(
+    engine: Engine, files: Sequence[str], *, version: int = -1, host_id: str | None = None
+) -> Digest:
+    """The digest of the events in ``files`` (Parquet files of the event store);
+    ``host_id``: the viewer id of the session's own account (its chat replies)."""
+    return advance(engine, None, files, version=version, host_id=host_id)
 
 
 def advance(
-    engine: Engine, base: Digest | None, files: Sequence[str], *, version: int = -1
+    engine: Engine,
+    base: Digest | None,
+    files: Sequence[str],
+    *,
+    version: int = -1,
+    host_id: str | None = None,
 ) -> Digest:
     """``base`` plus the events in ``files`` (events newer than those ``base`` covers; no
-    event may be in both) — or the digest of ``files`` alone when ``base`` is None."""
+    event may be in both) — or the digest of ``files`` alone when ``base`` is None (then
+    ``host_id`` is the host's id; a base keeps its own)."""
+    host = base.host_id if base is not None else host_id
     try:
-        raw = _raw_parts(engine, files)
-        if base is None:
-            return _first(engine, raw, version)
-        return _merge(engine, base, raw, version)
+        raw = _raw_parts(engine, files, host)
+        digest = (
+            _first(engine, raw, version) if base is None else _merge(engine, base, raw, version)
+        )
     finally:
         engine.release()
+    digest.host_id = host or None
+    return digest
 
 
 def _first(engine: Engine, raw: dict[str, Table], version: int) -> Digest:
@@ -367,6 +410,8 @@ def _first(engine: Engine, raw: dict[str, Table], version: int) -> Digest:
     with_pairs = viewers.filter(_has_pairs(viewers)).select("viewer_id")
     pairs = _pair(visits.semi_join(with_pairs, "viewer_id"))
     out = {
+        "questions": _execute(engine, raw["questions"]),
+        "host": _execute(engine, raw["host"]),
         "viewers": _execute(engine, viewers),
         "seconds": _execute(engine, raw["seconds"]),
         "sources": _execute(engine, raw["sources"]),
@@ -405,7 +450,7 @@ def _merge(engine: Engine, base: Digest, raw: dict[str, Table], version: int) ->
     )
     for name, keys in (("seconds", ["second"]), ("sources", ["second", "source"])):
         out[name] = _sum_by(base.tables[name], _execute(engine, raw[name]), keys)
-    for name in ("commerce", "snapshots"):
+    for name in ("commerce", "snapshots", "questions", "host"):
         out[name] = pa.concat_tables(
             [base.tables[name], _execute(engine, raw[name], base.tables[name])]
         )
@@ -483,6 +528,8 @@ _SCHEMAS: Final[dict[str, pa.Schema]] = {
     "pairs": pa.schema(
         [("viewer_id", pa.string()), ("leave_ms", pa.int64()), ("enter_ms", pa.int64())]
     ),
+    "questions": pa.schema([("ts_ms", pa.int64()), ("viewer_id", pa.string())]),
+    "host": pa.schema([("ts_ms", pa.int64())]),
 }
 
 
@@ -545,7 +592,7 @@ def outside(
 # --------------------------------------------------------------------------------------------
 
 #: Tables whose rows carry a viewer id (prefixed when sessions are combined).
-_VIEWER_TABLES: Final = ("viewers", "commerce", "visits", "pairs")
+_VIEWER_TABLES: Final = ("viewers", "commerce", "visits", "pairs", "questions")
 
 
 def _concatenate(
@@ -586,9 +633,11 @@ def combine(members: Sequence[tuple[str, Digest, Sequence[str]]]) -> Digest:
     apart (prefixed ids), online counts add up per platform (snapshots keep their stream)."""
     parts = [(prefix, digest) for prefix, digest, _ in members]
     tables = _concatenate(parts, TABLES, streams=True)
+    hosts = [digest.host_id for _, digest, _ in members if digest.host_id]
     return Digest(
         -1,
         tables,
+        host_id="|".join(hosts) or None,
         members=tuple((prefix, digest, tuple(files)) for prefix, digest, files in members),
     )
 
@@ -615,7 +664,7 @@ def save(digest: Digest, folder: Path) -> None:
                 pa.ipc.new_file(sink, table.schema) as writer,
             ):
                 writer.write_table(table, max_chunksize=_CHUNK_ROWS)
-        manifest = {"format": FORMAT, "version": digest.version}
+        manifest = {"format": FORMAT, "version": digest.version, "host_id": digest.host_id}
         (staging / "manifest.json").write_text(json.dumps(manifest))
         retired = folder.parent / f".{folder.name}.old.{uuid.uuid4().hex}"
         if folder.exists():
@@ -643,4 +692,4 @@ def load(folder: Path, *, tables: Sequence[str] = TABLES) -> Digest | None:
         loaded = {name: _read(folder / f"{name}.arrow") for name in tables}
     except (OSError, ValueError, pa.ArrowException):
         return None
-    return Digest(int(manifest["version"]), loaded)
+    return Digest(int(manifest["version"]), loaded, host_id=manifest.get("host_id") or None)

@@ -80,7 +80,8 @@ cost_per_viewer,
 channel_roi
 new/returning,        :func:`viewers_seen_in`
 return_rate_next
-answered_60s_rate     not available: no data source records questions and answers yet
+answered_60s_rate     :func:`answered_questions` (questions: :func:`is_question`; answers:
+                      the host account's own chat replies)
 entry_rate            PV ÷ imported impressions
 segments              :func:`segment_presence` and the per-second tables
 ===================== =================================================================
@@ -96,15 +97,18 @@ import ibis  # type: ignore[import-untyped]
 import ibis.expr.datatypes as dt  # type: ignore[import-untyped]
 
 __all__ = [
+    "ANSWER_MS",
     "BOUNCE_MS",
     "EVENT_COLUMNS",
     "MINUTE_MS",
     "NO_LEAVE_CLOSE_MS",
+    "QUESTION_HINTS",
     "RETENTION_MINUTES",
     "SECOND_COLUMNS",
     "STAY_MS",
     "Window",
     "activity_per_second",
+    "answered_questions",
     "attribution",
     "audience_counts",
     "buyer_counts",
@@ -115,7 +119,9 @@ __all__ = [
     "event_span",
     "gift_units",
     "has_kind",
+    "host_replies_per_minute",
     "interval_edges",
+    "is_question",
     "minute_stats_rows",
     "money_per_second",
     "online_snapshots",
@@ -140,6 +146,7 @@ EVENT_COLUMNS: Final = ibis.schema(
         "kind": dt.string,
         "viewer_id": dt.string,
         "viewer_name": dt.string,
+        "text": dt.string,
         "quantity": dt.int64,
         "amount": dt.Decimal(18, 4),
         "currency": dt.string,
@@ -165,6 +172,15 @@ BOUNCE_MS: Final = 10_000
 RETENTION_MINUTES: Final = 60
 
 INTERACTION_KINDS: Final = ("comment", "like", "share", "follow", "gift")
+#: A reply within this long answers a question (METRICS.md ``answered_60s_rate``).
+ANSWER_MS: Final = 60_000
+#: A comment asks something when its trimmed, lower-cased text (2+ characters) contains one
+#: of these (punctuation, Chinese and English question words).
+QUESTION_HINTS: Final = (
+    "?", "？", "吗", "么", "多少", "怎么", "什么", "哪", "几", "是否", "能不能", "有没有",
+    "可不可以",
+    "how ", "what ", "when ", "where ", "why ", "which ", "can ", "is it", "does ",
+)  # fmt: skip
 COMMERCE_KINDS: Final = ("order", "refund", "gift", "product_click")
 
 
@@ -257,6 +273,16 @@ SECOND_COLUMNS: Final = (
     "clicks",
     "orders",
 )
+
+
+def is_question(text: Expr) -> Expr:
+    """Whether a comment's ``text`` asks something (:data:`QUESTION_HINTS`); the same test as
+    ``analytics.words.is_question`` for Python strings."""
+    lowered = text.strip().lower()
+    hit = ibis.literal(False)
+    for hint in QUESTION_HINTS:
+        hit = hit | lowered.contains(hint)
+    return (lowered.length() >= 2) & hit
 
 
 def has_kind(kinds: Expr, *names: str) -> Expr:
@@ -728,6 +754,39 @@ def attribution(
         refunded=ibis.coalesce(money.refunded, zero).sum(),
         foreign=ibis.coalesce(money.foreign, _lit(0)).sum(),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Questions and answers
+# --------------------------------------------------------------------------------------------
+
+
+def answered_questions(questions: Table, host: Table, window: Window) -> Table:
+    """One row: ``questions`` asked in the window and how many were ``answered`` — a host
+    reply strictly after the question and at most 60 s later.
+
+    METRICS.md *questions answered within 60 s* (``answered_60s_rate`` = answered ÷
+    questions). ``questions``: the digest's question comments (``ts_ms``); ``host``: the
+    host account's own comments (``ts_ms``), its replies in chat. Each question's next
+    reply is a reverse running minimum over both, time-ordered (a reply in the question's
+    own millisecond does not answer it).
+    """
+    asked = questions.filter(_in_window(questions.ts_ms, window)).select(
+        "ts_ms", is_reply=ibis.literal(0, type="int64")
+    )
+    replies = host.select("ts_ms", is_reply=ibis.literal(1, type="int64"))
+    both = asked.union(replies, distinct=False)
+    order = ibis.cumulative_window(order_by=[ibis.desc(both.ts_ms), both.is_reply])
+    next_reply = ibis.ifelse(both.is_reply == 1, both.ts_ms, ibis.null("int64")).min().over(order)
+    paired = both.mutate(next_reply=next_reply).filter(lambda t: t.is_reply == 0)
+    answered = paired.next_reply.notnull() & (paired.next_reply - paired.ts_ms <= ANSWER_MS)
+    return paired.aggregate(questions=paired.count(), answered=_count(answered))
+
+
+def host_replies_per_minute(host: Table, window: Window) -> Table:
+    """The host's chat replies per UTC minute of the window: (``minute``, ``replies``)."""
+    t = host.filter(_in_window(host.ts_ms, window))
+    return t.group_by(minute=t.ts_ms // MINUTE_MS).aggregate(replies=t.count())
 
 
 # --------------------------------------------------------------------------------------------

@@ -65,6 +65,8 @@ class SessionMinute(models.Model):
     gifts = models.IntegerField(default=0)
     orders = models.IntegerField(null=True)
     gmv = models.DecimalField(max_digits=18, decimal_places=4, null=True)
+    #: The host account's chat replies (null: the account's id is not set).
+    host_replies = models.IntegerField(null=True)
 
     class Meta:
         ordering = ["minute"]

@@ -58,6 +58,8 @@ class MinuteRow:
     gifts: int
     orders: int | None
     gmv: Decimal | None
+    #: The host account's chat replies in the minute (None: its id is not known).
+    host_replies: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,13 +121,16 @@ def compute_session(
     impressions: int | None = None,
     top_n: int = 20,
     digest: Digest | None = None,
+    host_id: str | None = None,
 ) -> SessionMetrics:
     """All METRICS.md figures of one session.
 
     ``events_files``: the session's Parquet files (``EventStore.file_uris(ws, session)``).
     ``digest``: the session's digest (``analytics.digest``) covering exactly the events in
     ``events_files`` — kept current while the events arrive, it spares reading them; None
-    → built from the files now.
+    → built from the files now. ``host_id``: the viewer id of the session's own account,
+    whose comments are the host's replies (``answered_60s_rate``; a given digest carries
+    its own).
     ``start``/``end``: the live (aware datetimes; None → first/last event). ``currency``:
     the session currency (ISO 4217). ``gift_rates``: session-currency value of one unit of
     a platform's gift currency, by platform (``{"douyin": Decimal("0.1")}``). ``segments``:
@@ -143,7 +146,9 @@ def compute_session(
     """
     run = Run(engine, currency)
     try:
-        base = digest if digest is not None else digests.build(engine, events_files)
+        base = (
+            digest if digest is not None else digests.build(engine, events_files, host_id=host_id)
+        )
         window = run.window(base.span_ms(), start, end)
         out = digests.outside(engine, base, events_files, window) if run.has_window else None
         t = Tables.build(engine, base, out, window, currency)
@@ -160,7 +165,7 @@ def compute_session(
         sections.returning(run, t, aud, prior_viewer_files, next_session_files)
         channel_results = sections.channels(run, t, tl, channels)
         segment_results = sections.segments(run, t, aud, tl, [_spec(s) for s in segments])
-        run.na("answered_60s_rate", "needs question/answer records, which no data source has yet")
+        sections.answers(run, t)
         return SessionMetrics(
             start=to_dt(window.start_ms) if run.has_window else None,
             end=to_dt(window.end_ms) if run.has_window else None,

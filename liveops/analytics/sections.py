@@ -163,6 +163,25 @@ def funnel(run: Run, aud: Audience, fully_refunded: int | None) -> tuple[FunnelS
 # --------------------------------------------------------------------------------------------
 
 
+def answers(run: Run, t: Tables) -> None:
+    """``answered_60s_rate``: questions in the window answered by a host reply in chat within
+    60 s — not available without the account's id (its replies cannot be told apart) or
+    without questions."""
+    if not t.host_known:
+        run.na(
+            "answered_60s_rate",
+            "the platform account's id is not set, so the host's replies in chat cannot be "
+            "told apart (Settings → Platform accounts)",
+        )
+        return
+    row = run.one(m.answered_questions(t.questions, t.host, t.window))
+    asked = _int(row.get("questions"))
+    if asked == 0:
+        run.na("answered_60s_rate", "no comment asked a question")
+        return
+    run.set("answered_60s_rate", ratio(_int(row.get("answered")), asked), "events")
+
+
 def sources(run: Run, t: Tables) -> tuple[SourceShare, ...]:
     """Entries by traffic source, largest first (``source_share``)."""
     counts: dict[str, int] = {}

@@ -143,7 +143,8 @@ def _related_files(session: LiveSession, start: datetime | None) -> tuple[list[s
 def _fingerprint(session: LiveSession, files: list[str], prior: list[str], nxt: list[str]) -> str:
     segments = Segment.objects.filter(session=session).aggregate(last=Max("updated_at"))
     parts = [
-        "v1",
+        "v2",
+        session.account.external_id,
         settings.LIVEOPS_ANALYTICS_ENGINE,
         session.updated_at.isoformat(),
         str(segments["last"]),
@@ -206,7 +207,10 @@ def session_digest(
     another way than by appends (an erasure, files vacuumed before the digest caught up).
     """
     folder = _digest_folder(session)
+    host_id = (session.account.external_id or "").strip() or None
     base = digests.load(folder)
+    if base is not None and base.host_id != host_id:
+        base = None  # the account's id changed: its replies are other comments now
     if base is not None:
         changes = event_selectors.session_event_files_since(session=session, version=base.version)
         if changes is not None:
@@ -215,7 +219,7 @@ def session_digest(
                 return base, files, False
             return digests.advance(engine, base, added, version=version), files, True
     version, files = event_selectors.session_event_snapshot(session=session)
-    return digests.build(engine, files, version=version), files, True
+    return digests.build(engine, files, version=version, host_id=host_id), files, True
 
 
 def _digest_save(session: LiveSession, digest: digests.Digest) -> None:
@@ -336,6 +340,7 @@ def result_rows(
             gifts=row.gifts,
             orders=row.orders,
             gmv=row.gmv,
+            host_replies=row.host_replies,
         )
         for row in metrics.minutes
     ]

@@ -181,6 +181,9 @@ class Tables:
     intervals: Any
     commerce: Any
     buyers: Any
+    questions: Any
+    host: Any
+    host_known: bool
 
     @classmethod
     def build(
@@ -214,11 +217,23 @@ class Tables:
             intervals=m.watch_intervals(viewers, complex_intervals),
             commerce=commerce,
             buyers=engine.cache(m.buyer_table(commerce, currency)),
+            questions=d["questions"],
+            host=d["host"],
+            host_known=bool(digest.host_id),
         )
 
 
 #: The digest tables a computation reads (its visits only serve merging).
-_DIGEST_TABLES: Final = ("viewers", "seconds", "sources", "commerce", "snapshots", "pairs")
+_DIGEST_TABLES: Final = (
+    "viewers",
+    "seconds",
+    "sources",
+    "commerce",
+    "snapshots",
+    "pairs",
+    "questions",
+    "host",
+)
 _OUTSIDE_TABLES: Final = ("viewers", "seconds", "sources")
 
 
@@ -427,6 +442,12 @@ def timeline(
         mm: int(r["online"]) for mm, r in stats_by_minute.items() if r.get("online") is not None
     }
 
+    replies: dict[int, int] | None = None
+    if t.host_known:
+        replies = {
+            int(r["minute"]): int(r["replies"])
+            for r in run.rows(m.host_replies_per_minute(t.host, window))
+        }
     rows = _minute_rows(
         minutes,
         seconds,
@@ -437,6 +458,7 @@ def timeline(
         count_grains,
         gmv_grain,
         money_ok,
+        replies,
     )
     prefix = {c: [0, *accumulate(counts[c])] for c in ("comments", "likes", "orders")}
     money_seconds = [int(r["second"]) for r in money_rows]
@@ -570,6 +592,7 @@ def _minute_rows(
     count_grains: dict[str, str],
     gmv_grain: str,
     money_ok: bool,
+    replies: dict[int, int] | None,
 ) -> tuple[MinuteRow, ...]:
     if not minutes:
         return ()
@@ -611,6 +634,7 @@ def _minute_rows(
                 gifts=counts[mm]["gifts"],
                 orders=pick(mm, "orders"),
                 gmv=minute_gmv,
+                host_replies=None if replies is None else replies.get(mm, 0),
             )
         )
     return tuple(rows)

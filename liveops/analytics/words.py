@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Final
 
+from liveops.analytics.metrics import QUESTION_HINTS
+
 _STOP: Final = frozenset(
     " ".join(
         (
@@ -25,11 +27,7 @@ _STOP: Final = frozenset(
     ).split()
 )
 _WORD: Final = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
-_QUESTION_HINTS: Final = (
-    "?", "？", "吗", "么", "多少", "怎么", "什么", "哪", "几", "是否", "能不能", "有没有",
-    "可不可以",
-    "how ", "what ", "when ", "where ", "why ", "which ", "can ", "is it", "does ",
-)  # fmt: skip
+_QUESTION_HINTS: Final = QUESTION_HINTS  # one definition: analytics.metrics
 _jieba_lock = threading.Lock()
 
 

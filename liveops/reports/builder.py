@@ -132,6 +132,11 @@ def _series(minutes: Iterable[Any]) -> MinuteSeries:
         gifts=[r.gifts for r in rows],
         orders=[r.orders or 0 for r in rows],
         gmv=[r.gmv or Decimal(0) for r in rows],
+        host_replies=(
+            [r.host_replies or 0 for r in rows]
+            if rows and all(r.host_replies is not None for r in rows)
+            else []
+        ),
     )
 
 

@@ -28,6 +28,7 @@ from liveops.reports.review import (
 
 DROP_WINDOW = 5  # minutes over which an online drop is measured
 PEAK_FACTOR = 3.0  # a comment peak: this many times the median comments per minute
+ANSWERED_OK = 0.8  # below this share of questions answered within 60 s: a finding
 
 
 def _hm(moment: datetime, zone: ZoneInfo) -> str:
@@ -143,13 +144,36 @@ def comment_peaks(series: MinuteSeries, zone: ZoneInfo) -> Finding | None:
     usual = statistics.median(values)
     threshold = max(10.0, usual * PEAK_FACTOR)
     peaks = [
-        (series.minutes[i], c)
+        (i, series.minutes[i], c)
         for i, c in enumerate(series.comments)
         if c is not None and c >= threshold
     ]
     if not peaks:
         return None
-    top = sorted(peaks, key=lambda p: -p[1])[:3]
+    factor = {"factor": int(PEAK_FACTOR), "usual": int(usual)}
+    replies = series.host_replies
+    if replies:
+        # the host's chat replies in the peak minute or the next one
+        silent = [p for p in peaks if sum(replies[p[0] : p[0] + 2]) == 0]
+        if not silent:
+            return None
+        top = sorted(silent, key=lambda p: -p[2])[:3]
+        return Finding(
+            key="comment_peaks",
+            severity="medium",
+            title=_("%(n)s comment peaks without a host reply") % {"n": len(silent)},
+            detail=_(
+                "Minutes with at least %(factor)s× the usual %(usual)s comments per minute, "
+                "and no reply from the host account in chat in that minute or the next."
+            )
+            % factor,
+            suggestion=_(
+                "Give the field controller a cue to read out questions when comments spike."
+            ),
+            evidence=[(_hm(m, zone), str(c)) for _, m, c in top],
+            chart="interaction",
+        )
+    top = sorted(peaks, key=lambda p: -p[2])[:3]
     return Finding(
         key="comment_peaks",
         severity="low",
@@ -158,27 +182,46 @@ def comment_peaks(series: MinuteSeries, zone: ZoneInfo) -> Finding | None:
             "Minutes with at least %(factor)s× the usual %(usual)s comments per minute: "
             "viewers were asking or reacting. Check in the replay that the host picked it up."
         )
-        % {"factor": int(PEAK_FACTOR), "usual": int(usual)},
+        % factor,
         suggestion=_("Give the field controller a cue to read out questions when comments spike."),
-        evidence=[(_hm(m, zone), str(c)) for m, c in top],
+        evidence=[(_hm(m, zone), str(c)) for _, m, c in top],
         chart="interaction",
     )
 
 
-def open_questions(questions: list[WordCount]) -> Finding | None:
+def open_questions(questions: list[WordCount], answered: Figure | None = None) -> Finding | None:
     if not questions:
         return None
     asked = sum(q.count for q in questions)
+    evidence = [(q.word[:60], str(q.count)) for q in questions[:5]]
+    suggestion = _("Add the most asked questions to the FAQ and the host's talking points.")
+    if answered is not None and isinstance(answered.value, float):
+        if answered.value >= ANSWERED_OK:
+            return None
+        return Finding(
+            key="open_questions",
+            severity="high" if answered.value < ANSWERED_OK / 2 else "medium",
+            title=_("Only %(share)s of questions answered within 60 s")
+            % {"share": answered.display},
+            detail=_(
+                "Questions in the comments that got no reply from the host account in chat "
+                "within 60 s were left open; the most asked are listed here."
+            ),
+            suggestion=suggestion,
+            evidence=[(str(answered.label), answered.display), *evidence],
+            chart="questions",
+        )
     return Finding(
         key="open_questions",
         severity="medium" if asked >= 20 else "low",
         title=_("%(n)s questions asked %(times)s times") % {"n": len(questions), "times": asked},
         detail=_(
-            "Answers are not recorded yet, so LiveOps cannot tell which were answered; "
-            "the most asked are listed here."
+            "Answers are not recorded (set the platform account's id so LiveOps can tell the "
+            "host's replies in chat), so LiveOps cannot tell which were answered; the most "
+            "asked are listed here."
         ),
-        suggestion=_("Add the most asked questions to the FAQ and the host's talking points."),
-        evidence=[(q.word[:60], str(q.count)) for q in questions[:5]],
+        suggestion=suggestion,
+        evidence=evidence,
         chart="questions",
     )
 
@@ -254,7 +297,7 @@ def all_findings(
         ),
         *gpm_falling(products, previous_gpm),
         comment_peaks(series, zone),
-        open_questions(questions),
+        open_questions(questions, figures.get("answered_60s_rate")),
         source_shift(sources, previous_sources),
     ]
     order = {"high": 0, "medium": 1, "low": 2}

@@ -54,6 +54,8 @@ class MinuteSeries:
     gifts: list[int]
     orders: list[int]
     gmv: list[Decimal]
+    #: The host's replies in chat per minute (empty: the account's id is not set).
+    host_replies: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

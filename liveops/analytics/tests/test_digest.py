@@ -26,6 +26,8 @@ KEYS = {
     "snapshots": ["ts_ms", "online"],
     "visits": ["viewer_id", "ts_ms", "is_leave"],
     "pairs": ["viewer_id", "leave_ms", "enter_ms"],
+    "questions": ["ts_ms", "viewer_id"],
+    "host": ["ts_ms"],
 }
 
 
@@ -95,5 +97,7 @@ def test_a_digest_of_another_format_or_missing_is_not_loaded(
     assert digests.load(tmp_path / "none") is None
     digests.save(digests.empty(), tmp_path / "d")
     manifest = tmp_path / "d" / "manifest.json"
-    manifest.write_text(manifest.read_text().replace('"format": 1', '"format": 0'))
+    old = f'"format": {digests.FORMAT}'
+    assert old in manifest.read_text()
+    manifest.write_text(manifest.read_text().replace(old, '"format": 0'))
     assert digests.load(tmp_path / "d") is None

@@ -32,7 +32,6 @@ FILE_SCHEMA = pa.schema(
     [
         pa.field("event_id", pa.string()),
         *[f for f in EVENT_COLUMNS.to_pyarrow() if f.name != "ts_ms"],
-        pa.field("text", pa.string()),
         pa.field("raw", pa.string()),
         pa.field("ingested_at", pa.timestamp("us", tz="UTC")),
     ]
@@ -277,7 +276,31 @@ def test_empty_session_without_times_has_no_duration_and_no_minutes(
 def test_answered_within_60s_is_not_available_with_a_reason(engine: Engine, tmp_path: Path) -> None:
     r = compute(engine, tmp_path, [ev("comment", 5, "a", text="?")])
     assert r.summary["answered_60s_rate"] is None
-    assert "question" in r.unavailable["answered_60s_rate"]
+    assert "account's id" in r.unavailable["answered_60s_rate"]  # whose replies are the host's?
+    quiet = compute(engine, tmp_path / "q", [ev("comment", 5, "a", text="好看")], host_id="me")
+    assert "no comment asked" in quiet.unavailable["answered_60s_rate"]
+
+
+def test_questions_answered_by_a_host_reply_within_60s(engine: Engine, tmp_path: Path) -> None:
+    events = [
+        ev("comment", 10, "a", text="多少钱？"),  # answered 30 s later
+        ev("comment", 40, "me", text="99 元"),
+        ev("comment", 100, "b", text="How much is it"),  # next reply at 161 s: too late
+        ev("comment", 161, "me", text="link in the cart"),
+        ev("comment", 200, "c", text="有没有小样"),  # a reply in the same millisecond is not
+        ev("comment", 200, "me", text="有"),  # ... an answer to it
+        ev("comment", 230, "d", text="  ?  "),  # a question too: "?" once trimmed... 1 char
+        ev("comment", 300, "e", text="主播好"),  # not a question
+        ev("comment", 330, "f", text="what size?"),  # answered exactly 60 s later
+        ev("comment", 390, "me", text="M"),
+        ev("comment", 30, "me", text="欢迎"),  # host comments are not questions to answer
+    ]
+    r = compute(engine, tmp_path, events, host_id="me")
+    # questions: a, b, c, f (d's text is one character once trimmed); answered: a, f
+    assert r.summary["answered_60s_rate"] == pytest.approx(2 / 4)
+    assert r.grains["answered_60s_rate"] == "events"
+    replies = [m.host_replies for m in r.minutes]
+    assert replies[:7] == [2, 0, 1, 1, 0, 0, 1]
 
 
 def test_one_viewer_watching_the_whole_live(engine: Engine, tmp_path: Path) -> None:
