@@ -45,6 +45,7 @@ from liveops.analytics.engine import open_engine
 from liveops.analytics.results import SegmentSpec
 from liveops.analytics.runner import compute_session
 from liveops.events.schema import ARROW_SCHEMA
+from liveops.events.store import ROW_GROUP_ROWS
 
 CACHE = Path(tempfile.gettempdir()) / "liveops-bench-review"  # reused between runs
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -100,7 +101,8 @@ def _decimals(unscaled: np.ndarray, valid: np.ndarray) -> pa.Array:
 
 
 def generate(n: int, seed: int = 7) -> list[str]:
-    root = CACHE / f"events-{n}" / "workspace_id=1" / "session_id=1"
+    # the layout the event store's compaction writes: row groups of ROW_GROUP_ROWS rows
+    root = CACHE / f"events-{n}-rg{ROW_GROUP_ROWS}" / "workspace_id=1" / "session_id=1"
     files = sorted(str(p) for p in root.glob("part-*.parquet"))
     if len(files) == PARTS:
         return files
@@ -186,7 +188,11 @@ def generate(n: int, seed: int = 7) -> list[str]:
     table = pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
     step = math.ceil(n / PARTS)
     for i in range(PARTS):
-        pq.write_table(table.slice(i * step, step), root / f"part-{i:05d}.parquet")
+        pq.write_table(
+            table.slice(i * step, step),
+            root / f"part-{i:05d}.parquet",
+            row_group_size=ROW_GROUP_ROWS,
+        )
     print(f"generated {n:,} events in {time.perf_counter() - t0:.1f} s under {root}")
     return sorted(str(p) for p in root.glob("part-*.parquet"))
 

@@ -113,7 +113,7 @@ import orjson
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
-from deltalake import CommitProperties, DeltaTable, write_deltalake
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from filelock import FileLock
 
@@ -136,6 +136,11 @@ REQUIRED_COLUMNS: Final[tuple[str, ...]] = tuple(f.name for f in ARROW_SCHEMA if
 #: Columns with min/max statistics in the Delta log: useful for pruning, small. Leaving out
 #: raw/text/viewer_name keeps the log small (their min/max would be long and useless).
 STATS_COLUMNS: Final = "event_id,ts,kind,viewer_id,quantity,amount,product_id,ingested_at"
+#: Rows per Parquet row group in compacted files. Events arrive in time order, so a row
+#: group covers a short stretch of the live and its min/max statistics let readers skip the
+#: rest (the events before or after a review's window, one minute of comments): with the
+#: writer's default of a million rows a 32 MiB file was one row group.
+ROW_GROUP_ROWS: Final = 131_072
 #: Delta operations that never add an event that is not already in the index.
 _NO_NEW_EVENTS: Final = frozenset({"OPTIMIZE", "DELETE", "VACUUM START", "VACUUM END"})
 
@@ -766,7 +771,9 @@ class EventStore:
             files_before = len(dt.file_uris(file_pruning_predicate=filters))
             self._retrying(
                 lambda: dt.optimize.compact(
-                    partition_filters=filters, target_size=target_size or self.compact_target_size
+                    partition_filters=filters,
+                    target_size=target_size or self.compact_target_size,
+                    writer_properties=WriterProperties(max_row_group_size=ROW_GROUP_ROWS),
                 ),
                 dt,
             )

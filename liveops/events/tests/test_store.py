@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
@@ -436,3 +437,26 @@ def test_added_since_is_none_once_added_files_are_vacuumed(store: EventStore) ->
     store.append(make_table(2, prefix="later"))
     store.compact(1, 10, retention_hours=0)  # the appended files leave the disk
     assert store.session_added_since(1, 10, version) is None
+
+
+def test_compacted_files_have_small_row_groups_in_time_order(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import liveops.events.store as store_module
+
+    monkeypatch.setattr(store_module, "ROW_GROUP_ROWS", 300)
+    for b in range(5):
+        store.append(make_table(400, start=b * 400))
+    store.compact(1, 10)
+    (file,) = store.file_uris(1, 10)
+    meta = pq.ParquetFile(file).metadata
+    sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+    assert sum(sizes) == 2000 and max(sizes) <= 300 and len(sizes) >= 7
+    # a row group covers a short stretch of the live, so a reader of one stretch skips most
+    ts = meta.schema.to_arrow_schema().get_field_index("ts")
+    spans = []
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(ts).statistics
+        spans.append((stats.max - stats.min).total_seconds())
+    whole = (2000 - 1) * 0.1  # make_table: an event every 100 ms
+    assert sorted(spans)[len(spans) // 2] <= whole / 3
