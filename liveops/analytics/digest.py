@@ -94,19 +94,8 @@ TABLES: Final = (
     "questions",
     "host",
 )
-#: Per-viewer event counts: column → kind.
-VIEWER_COUNTS: Final[dict[str, str]] = {
-    "n_enter": "enter",
-    "n_leave": "leave",
-    "n_comment": "comment",
-    "n_like": "like",
-    "n_share": "share",
-    "n_follow": "follow",
-    "n_gift": "gift",
-    "n_click": "product_click",
-    "n_order": "order",
-    "n_refund": "refund",
-}
+#: Per-viewer event counts: column → kind (one list: ``analytics.metrics``).
+VIEWER_COUNTS: Final = m.VIEWER_COUNTS
 #: Per-second sums (as ``metrics.activity_per_second``): column → (kind, Σ count?).
 SECOND_COUNTS: Final[dict[str, tuple[str, bool]]] = {
     "entries": ("enter", False),

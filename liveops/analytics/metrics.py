@@ -106,6 +106,7 @@ __all__ = [
     "RETENTION_MINUTES",
     "SECOND_COLUMNS",
     "STAY_MS",
+    "VIEWER_COUNTS",
     "Window",
     "activity_per_second",
     "answered_questions",
@@ -248,8 +249,9 @@ KIND_BITS: Final[dict[str, int]] = {
     "refund": 512,
 }
 OTHER_BIT: Final = 1024
-#: The digest's per-viewer count columns (``analytics.digest.VIEWER_COUNTS``) by kind.
-_KIND_COLUMNS: Final[dict[str, str]] = {
+#: The per-viewer event count columns of the session digest (``analytics.digest``): column
+#: → kind.
+VIEWER_COUNTS: Final[dict[str, str]] = {
     "n_enter": "enter",
     "n_leave": "leave",
     "n_comment": "comment",
@@ -308,7 +310,7 @@ def viewer_activity(viewers: Table, outside: Table | None) -> Table:
     if outside is not None:
         o = outside.select(
             "viewer_id",
-            **{f"o_{column}": outside[column] for column in ("n_events", *_KIND_COLUMNS)},
+            **{f"o_{column}": outside[column] for column in ("n_events", *VIEWER_COUNTS)},
         )
         v = v.left_join(o, "viewer_id")
 
@@ -319,7 +321,7 @@ def viewer_activity(viewers: Table, outside: Table | None) -> Table:
 
     kinds: Expr = _lit(0)
     counted: Expr = _lit(0)
-    for column, kind in _KIND_COLUMNS.items():
+    for column, kind in VIEWER_COUNTS.items():
         n = inside(column)
         kinds = kinds + ibis.ifelse(n > 0, _lit(KIND_BITS[kind]), _lit(0))
         counted = counted + n

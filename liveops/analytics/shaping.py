@@ -303,17 +303,7 @@ def _retention(histogram: list[dict[str, Any]], uv: int) -> tuple[float, ...] | 
 # Timeline: per-second counts, minute rows, online
 # --------------------------------------------------------------------------------------------
 
-_COUNT_COLUMNS: Final = (
-    "entries",
-    "exits",
-    "comments",
-    "likes",
-    "shares",
-    "follows",
-    "gifts",
-    "clicks",
-    "orders",
-)
+_COUNT_COLUMNS: Final = m.SECOND_COLUMNS
 #: summary key / minute column → (per-second column, minute stats column)
 _COUNT_SOURCES: Final = {
     "pv": ("entries", "entries"),
