@@ -49,8 +49,9 @@ def _lower_priority() -> None:
 
 
 def refresh_forever(*, every: float | None = None, parent: int | None = None) -> None:
-    """Refresh stale results every ``every`` seconds (default: the setting) until the
-    process ``parent`` (if given) is gone."""
+    """Refresh stale results every ``every`` seconds (default: the setting) — or, when a
+    round takes longer, after twice its time, so refreshing uses at most a third of a core
+    — until the process ``parent`` (if given) is gone."""
     from liveops.analytics.services import sessions_refresh
 
     interval = float(settings.LIVEOPS_LIVE_REFRESH_SECONDS if every is None else every)
@@ -63,7 +64,10 @@ def refresh_forever(*, every: float | None = None, parent: int | None = None) ->
             log.exception("analytics refresher: a round failed")
         finally:
             close_old_connections()
-        time.sleep(max(0.2, interval - (time.monotonic() - started)))
+        took = time.monotonic() - started
+        # at least the interval between starts, and twice the round's own time: a big live
+        # gets fresh figures a little less often rather than taking a core from ingest
+        time.sleep(max(0.2, interval - took, 2 * took))
 
 
 def start_refresher() -> subprocess.Popen[bytes] | None:
