@@ -54,7 +54,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -314,16 +314,6 @@ def _pair(visits: Table) -> Table:
     next_leave = ibis.ifelse(visits.is_leave == 1, visits.ts_ms, _NULL_MS).min().over(order)
     paired = visits.mutate(leave_ms=next_leave).filter(lambda t: t.is_leave == 0)
     return paired.group_by(["viewer_id", "leave_ms"]).aggregate(enter_ms=paired.ts_ms.min())
-
-
-@dataclass(frozen=True, slots=True)
-class _Parts:
-    """A digest's tables as Ibis tables of one engine."""
-
-    tables: Mapping[str, Table]
-
-    def __getitem__(self, name: str) -> Table:
-        return self.tables[name]
 
 
 def _questions_raw(events: Table) -> Table:

@@ -117,7 +117,6 @@ __all__ = [
     "commerce_events",
     "complex_intervals",
     "entry_sources",
-    "event_span",
     "gift_units",
     "has_kind",
     "host_replies_per_minute",
@@ -226,12 +225,6 @@ def _in_currency(currency_column: Expr, currency: str) -> Expr:
 # --------------------------------------------------------------------------------------------
 # Per viewer
 # --------------------------------------------------------------------------------------------
-
-
-def event_span(seconds: Table) -> Table:
-    """First and last event time (``first_ms``, ``last_ms``) from the digest's seconds:
-    METRICS.md *duration* (``duration_s``) when the session has no recorded start/end."""
-    return seconds.aggregate(first_ms=seconds.first_ms.min(), last_ms=seconds.last_ms.max())
 
 
 #: Bit of each kind in ``viewer_activity``'s ``kinds`` (kinds seen in the window);

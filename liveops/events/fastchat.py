@@ -248,33 +248,10 @@ def _is_json_lines(path: str) -> bool:
     """The row importer's JSON-lines test: the first non-blank text is ``{`` and the first
     line (to its newline) parses on its own."""
     with open(path, "rb") as stream:
-        buf = b""
-        while True:
-            chunk = stream.read(1 << 20)
-            if not chunk:
-                break
-            buf += chunk
-            if buf.startswith(_BOM):
-                buf = buf[len(_BOM) :]
-            if buf.strip():
-                break
-        start = len(buf) - len(buf.lstrip())
-        if buf[start : start + 1] != b"{":
+        found = cd.first_text(stream, 1 << 20)
+        if found is None or found[0][found[1] : found[1] + 1] != b"{":
             return False
-        newline = buf.find(b"\n", start)
-        while newline < 0:
-            chunk = stream.read(1 << 20)
-            if not chunk:
-                break
-            searched = len(buf)
-            buf += chunk
-            newline = buf.find(b"\n", searched)
-    first = buf[start:] if newline < 0 else buf[start:newline]
-    try:
-        orjson.loads(first)
-    except orjson.JSONDecodeError:
-        return False
-    return True
+        return cd.first_line_parses(found[0], found[1], stream, 1 << 20)[1]
 
 
 # --------------------------------------------------------------------------------------------

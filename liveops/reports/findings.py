@@ -10,6 +10,7 @@ from __future__ import annotations
 import statistics
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -152,37 +153,31 @@ def comment_peaks(series: MinuteSeries, zone: ZoneInfo) -> Finding | None:
         return None
     factor = {"factor": int(PEAK_FACTOR), "usual": int(usual)}
     replies = series.host_replies
+    severity: Literal["high", "medium", "low"]
     if replies:
-        # the host's chat replies in the peak minute or the next one
-        silent = [p for p in peaks if sum(replies[p[0] : p[0] + 2]) == 0]
-        if not silent:
+        # flag only the peaks with no host reply in chat in that minute or the next
+        peaks = [p for p in peaks if sum(replies[p[0] : p[0] + 2]) == 0]
+        if not peaks:
             return None
-        top = sorted(silent, key=lambda p: -p[2])[:3]
-        return Finding(
-            key="comment_peaks",
-            severity="medium",
-            title=_("%(n)s comment peaks without a host reply") % {"n": len(silent)},
-            detail=_(
-                "Minutes with at least %(factor)s× the usual %(usual)s comments per minute, "
-                "and no reply from the host account in chat in that minute or the next."
-            )
-            % factor,
-            suggestion=_(
-                "Give the field controller a cue to read out questions when comments spike."
-            ),
-            evidence=[(_hm(m, zone), str(c)) for _, m, c in top],
-            chart="interaction",
+        severity = "medium"
+        title = _("%(n)s comment peaks without a host reply") % {"n": len(peaks)}
+        detail = _(
+            "Minutes with at least %(factor)s× the usual %(usual)s comments per minute, "
+            "and no reply from the host account in chat in that minute or the next."
+        )
+    else:
+        severity = "low"
+        title = _("%(n)s comment peaks") % {"n": len(peaks)}
+        detail = _(
+            "Minutes with at least %(factor)s× the usual %(usual)s comments per minute: "
+            "viewers were asking or reacting. Check in the replay that the host picked it up."
         )
     top = sorted(peaks, key=lambda p: -p[2])[:3]
     return Finding(
         key="comment_peaks",
-        severity="low",
-        title=_("%(n)s comment peaks") % {"n": len(peaks)},
-        detail=_(
-            "Minutes with at least %(factor)s× the usual %(usual)s comments per minute: "
-            "viewers were asking or reacting. Check in the replay that the host picked it up."
-        )
-        % factor,
+        severity=severity,
+        title=title,
+        detail=detail % factor,
         suggestion=_("Give the field controller a cue to read out questions when comments spike."),
         evidence=[(_hm(m, zone), str(c)) for _, m, c in top],
         chart="interaction",

@@ -136,35 +136,51 @@ def iter_json_values(stream: BinaryIO, *, chunk_size: int = CHUNK_SIZE) -> Itera
     tracks string / escape state and bracket depth token by token. Callers decode the values
     without ``decoded`` themselves and report failures.
     """
+    found = first_text(stream, chunk_size)
+    if found is None:
+        return
+    buf, start = found
+    if buf[start] == ord("{"):
+        buf, parses = first_line_parses(buf, start, stream, chunk_size)
+        if parses:
+            yield from _json_lines(buf, stream, chunk_size)
+            return
+    yield from _scan(buf, stream, chunk_size)
+
+
+def first_text(stream: BinaryIO, chunk_size: int) -> tuple[bytes, int] | None:
+    """Read until the first non-blank byte (a UTF-8 BOM dropped): the bytes read and that
+    byte's offset; None for a blank stream."""
     buf = b""
-    while True:  # find the first non-blank byte
+    while True:
         chunk = stream.read(chunk_size)
         if not chunk:
-            return
+            return None
         buf += chunk
         if buf.startswith(_BOM):
             buf = buf[len(_BOM) :]
         if buf.strip():
+            return buf, len(buf) - len(buf.lstrip())
+
+
+def first_line_parses(
+    buf: bytes, start: int, stream: BinaryIO, chunk_size: int
+) -> tuple[bytes, bool]:
+    """Whether the line from ``start`` to its newline is a JSON value on its own (the
+    JSON-lines test), reading on to the newline; also the bytes read so far."""
+    newline = buf.find(b"\n", start)
+    while newline < 0:
+        chunk = stream.read(chunk_size)
+        if not chunk:
             break
-    start = len(buf) - len(buf.lstrip())
-    if buf[start] == ord("{"):
-        newline = buf.find(b"\n", start)
-        while newline < 0:
-            chunk = stream.read(chunk_size)
-            if not chunk:
-                break
-            searched = len(buf)
-            buf += chunk
-            newline = buf.find(b"\n", searched)
-        first = buf[start:] if newline < 0 else buf[start:newline]
-        try:
-            orjson.loads(first)
-        except orjson.JSONDecodeError:
-            pass
-        else:
-            yield from _json_lines(buf, stream, chunk_size)
-            return
-    yield from _scan(buf, stream, chunk_size)
+        searched = len(buf)
+        buf += chunk
+        newline = buf.find(b"\n", searched)
+    try:
+        orjson.loads(buf[start:] if newline < 0 else buf[start:newline])
+    except orjson.JSONDecodeError:
+        return buf, False
+    return buf, True
 
 
 def _json_lines(buf: bytes, stream: BinaryIO, chunk_size: int) -> Iterator[JsonValue]:
